@@ -1,0 +1,63 @@
+# Two commands: `make run` (set up everything and serve on http://127.0.0.1:8000) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test serve lint format lock migrations-check bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements/base.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/base.txt
+	touch $@
+
+$(DEV_STAMP): requirements/base.txt requirements/dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/base.txt -r requirements/dev.txt
+	touch $(STAMP) $@
+
+run: $(STAMP)
+	mkdir -p var
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed --if-empty
+	@echo ""
+	@echo "  Admin:     http://$(HOST):$(PORT)/admin/"
+	@echo "  API:       http://$(HOST):$(PORT)/api/v1/"
+	@echo "  API docs:  http://$(HOST):$(PORT)/api/v1/docs/"
+	@echo "  Demo accounts (password demo-pass-2021): admin, analyst_national, clerk_pingxiang,"
+	@echo "             reviewer_pingxiang, inspector_jiangxi, clerk_wuzhou"
+	@echo ""
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	DEBUG=true $(BIN)/python manage.py check
+	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Production serving: needs SECRET_KEY, CHANGELOG_HMAC_KEY, PII_ENCRYPTION_KEY, PII_HASH_KEY,
+# ALLOWED_HOSTS and DATABASE_URL in the environment (see .env.example).
+serve: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput
+	$(BIN)/gunicorn tracker.wsgi:application --bind $(HOST):$(PORT) --workers $${WORKERS:-2} --access-logfile -
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras -o requirements/base.txt requirements/base.in
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras -o requirements/dev.txt requirements/dev.in
+
+clean:
+	rm -rf $(VENV) var

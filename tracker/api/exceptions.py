@@ -1,0 +1,127 @@
+"""One error shape for the whole API: RFC 9457 problem details, with `errors` mapping each field
+path (e.g. `items.0.amount`) to its messages, in the language the client asked for."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler
+
+from tracker.changelog.models import UntrackedWriteError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The request conflicts with the current state of the resource.")
+    default_code = "conflict"
+
+    def __init__(self, detail: Any = None, code: str | None = None, extra: dict | None = None) -> None:
+        super().__init__(detail, code)
+        self.extra = extra or {}
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = _("The resource has changed since you read it (If-Match does not match the ETag).")
+    default_code = "precondition_failed"
+
+
+TITLES = {
+    400: _("Invalid request"),
+    401: _("Authentication required"),
+    403: _("Forbidden"),
+    404: _("Not found"),
+    405: _("Method not allowed"),
+    406: _("Not acceptable"),
+    409: _("Conflict"),
+    412: _("Precondition failed"),
+    413: _("Request too large"),
+    415: _("Unsupported media type"),
+    429: _("Too many requests"),
+    500: _("Internal error"),
+}
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """{'items': [{'amount': ['bad']}]} -> {'items.0.amount': ['bad']}"""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            out.update(flatten_errors(value, path))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            out[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    out.update(flatten_errors(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        out[prefix or "non_field_errors"] = [str(detail)]
+    return out
+
+
+def problem_response(status_code: int, detail: str, errors: dict | None = None, **extra: Any) -> Response:
+    body = {
+        "type": f"/problems/{status_code}",
+        "title": str(TITLES.get(status_code, _("Error"))),
+        "status": status_code,
+        "detail": str(detail),
+        "errors": errors or {},
+        **extra,
+    }
+    return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(detail=as_serializer_error(exc))
+    if isinstance(exc, (Http404, ObjectDoesNotExist)):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, IntegrityError):
+        logger.info("integrity error answered as 409: %s", exc)
+        return Conflict(_("The change conflicts with existing data (it may have been changed concurrently)."))
+    return exc
+
+
+def problem_exception_handler(exc: Exception, context: dict) -> Response:
+    exc = _translate(exc)
+    response = exception_handler(exc, context)
+    if response is None:
+        if isinstance(exc, UntrackedWriteError):
+            logger.error("untracked write refused", exc_info=exc)
+        else:
+            logger.exception("unhandled error", exc_info=exc)
+        return problem_response(500, _("The server could not complete the request."))
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten_errors(exc.detail)
+        detail = _("Some fields are invalid.")
+        if set(errors) == {"non_field_errors"}:
+            detail = errors["non_field_errors"][0]
+        problem = problem_response(400, detail, errors)
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        if isinstance(detail, (dict, list)):
+            problem = problem_response(response.status_code, _("Invalid request."), flatten_errors(detail))
+        else:
+            problem = problem_response(response.status_code, str(detail), **getattr(exc, "extra", {}))
+    for header in ("WWW-Authenticate", "Retry-After", "Allow"):
+        if header in response:
+            problem[header] = response[header]
+    return problem

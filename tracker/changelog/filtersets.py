@@ -1,0 +1,26 @@
+import django_filters
+from django.db.models import QuerySet
+
+from tracker.changelog.context import Source
+from tracker.changelog.models import ChangeEntry
+from tracker.regions.models import Region
+
+
+class ChangeEntryFilterSet(django_filters.FilterSet):
+    model = django_filters.CharFilter(field_name="model", max_length=100)
+    object_id = django_filters.CharFilter(field_name="object_id", max_length=64)
+    actor = django_filters.CharFilter(field_name="actor_name", max_length=150)
+    action = django_filters.CharFilter(field_name="action", max_length=32)
+    source = django_filters.ChoiceFilter(choices=Source.choices)
+    request_id = django_filters.CharFilter(field_name="request_id", max_length=64)
+    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    within = django_filters.CharFilter(method="filter_within", max_length=12)
+
+    class Meta:
+        model = ChangeEntry
+        fields = ["model", "object_id", "actor", "action", "source", "request_id", "since", "until", "within"]
+
+    def filter_within(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        path = Region.objects.filter(code=value).values_list("path", flat=True).first()
+        return queryset.within(path) if path else queryset.none()

@@ -1,0 +1,279 @@
+"""Writing change entries: for single saves and deletes (called by TrackedModel) and, in bulk, for
+bulk_create / update / bulk_update, which the tracked queryset refuses to run anywhere else.
+
+Cost per single-object write: one INSERT of the entry. The entry's version comes from the object's
+own `version` column (no look-up of the previous entry), and the unique (model, object_id, version)
+constraint makes two concurrent writers of one object collide instead of forking its history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tracker.changelog.context import ChangeContext, current_context
+from tracker.changelog.models import ChangeAction, ChangeEntry, TrackedModel, bulk_write_allowed
+from tracker.changelog.signing import entry_hmac
+
+
+def _new_entry(
+    ctx: ChangeContext,
+    *,
+    model: type[models.Model],
+    object_id: Any,
+    version: int,
+    action: str,
+    changes: dict[str, Any],
+    region_path: str,
+    label: str,
+    at: Any = None,
+) -> ChangeEntry:
+    actor = ctx.actor()
+    entry = ChangeEntry(
+        at=at or timezone.now(),
+        actor=actor,
+        actor_name=ctx.actor_label()[:150],
+        request_id=ctx.request_id,
+        source=ctx.source,
+        action=action,
+        model=model._meta.label_lower,
+        object_id=str(object_id),
+        object_version=version,
+        region_path=region_path,
+        label=label[:255],
+        changes=changes,
+        reason=ctx.reason,
+    )
+    entry.hmac = entry_hmac(entry_signed_values(entry))
+    return entry
+
+
+def entry_signed_values(entry: ChangeEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at,
+        "actor_id": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "request_id": entry.request_id,
+        "source": entry.source,
+        "action": entry.action,
+        "model": entry.model,
+        "object_id": entry.object_id,
+        "object_version": entry.object_version,
+        "region_path": entry.region_path,
+        "label": entry.label,
+        "changes": entry.changes,
+        "reason": entry.reason,
+    }
+
+
+def _diff(old: dict[str, Any] | None, new: dict[str, Any], only: Iterable[str] | None = None) -> dict:
+    names = set(only) if only is not None else None
+    if old is None:
+        return {k: [None, v] for k, v in new.items() if v is not None and (names is None or k in names)}
+    return {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v and (names is None or k in names)}
+
+
+def record_save(instance: TrackedModel, save: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    """Save `instance` and write its change entry in the same transaction."""
+    ctx = current_context()
+    with transaction.atomic():
+        creating = instance._state.adding
+        old_state = None if creating else getattr(instance, "_loaded_state", None)
+        if not creating and old_state is None:
+            # Built by hand with a primary key rather than loaded: read what is there now.
+            fresh = type(instance)._base_manager.filter(pk=instance.pk).first()
+            old_state = fresh.current_state() if fresh is not None else None
+            if fresh is not None:
+                instance.version = fresh.version
+        instance.version = (instance.version or 0) + 1
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "version"}
+        save(*args, **kwargs)
+        new_state = instance.current_state()
+        changed_names = None
+        if update_fields is not None:
+            changed_names = {instance._meta.get_field(n).name for n in update_fields}
+        changes = _diff(
+            None if old_state is None else instance.changelog_values(old_state),
+            instance.changelog_values(new_state),
+            changed_names,
+        )
+        action = ctx.action or (ChangeAction.CREATE if creating else ChangeAction.UPDATE)
+        _new_entry(
+            ctx,
+            model=type(instance),
+            object_id=instance.pk,
+            version=instance.version,
+            action=action,
+            changes=changes,
+            region_path=instance.get_region_path(),
+            label=instance.change_label(),
+        ).save()
+        instance._loaded_state = new_state
+
+
+def record_event(instance: TrackedModel, *, action: str, reason: str = "") -> None:
+    """Log a domain verb that changes no field (e.g. `pii_reveal`): the object's version advances."""
+    from tracker.changelog.context import change_context
+
+    with change_context(action=action, reason=reason or current_context().reason):
+        instance.save(update_fields=["version"])
+
+
+def record_delete(instance: TrackedModel) -> None:
+    """Called from the post_delete signal, so cascades and QuerySet.delete() are logged too."""
+    ctx = current_context()
+    state = getattr(instance, "_loaded_state", None) or instance.current_state()
+    old = instance.changelog_values(state)
+    _new_entry(
+        ctx,
+        model=type(instance),
+        object_id=instance.pk,
+        version=(instance.version or 0) + 1,
+        action=ctx.action or ChangeAction.DELETE,
+        changes={k: [v, None] for k, v in old.items() if v is not None},
+        region_path=instance.get_region_path(),
+        label=instance.change_label(),
+    ).save()
+
+
+# -- bulk ----------------------------------------------------------------------------------------
+
+
+class _BulkAllowed:
+    def __enter__(self) -> None:
+        self._token = bulk_write_allowed.set(True)
+
+    def __exit__(self, *exc: Any) -> None:
+        bulk_write_allowed.reset(self._token)
+
+
+def _region_paths(model: type[TrackedModel], pks: Sequence[Any]) -> dict[Any, str]:
+    lookup = f"{model.region_lookup}__path"
+    paths: dict[Any, str] = {}
+    for start in range(0, len(pks), 2000):
+        chunk = pks[start : start + 2000]
+        for pk, path in model._base_manager.filter(pk__in=chunk).values_list("pk", lookup):
+            paths[pk] = path or ""
+    return paths
+
+
+def _write_entries(entries: list[ChangeEntry]) -> None:
+    ChangeEntry.objects.bulk_create(entries, batch_size=2000)
+
+
+def tracked_bulk_create(
+    model: type[TrackedModel], objs: Sequence[TrackedModel], *, batch_size: int = 2000
+) -> list[TrackedModel]:
+    """bulk_create plus one change entry per row, written in bulk in the same transaction."""
+    ctx = current_context()
+    action = ctx.action or ChangeAction.CREATE
+    with transaction.atomic():
+        for obj in objs:
+            obj.version = 1
+        with _BulkAllowed():
+            created = model.objects.bulk_create(objs, batch_size=batch_size)
+        paths = _region_paths(model, [o.pk for o in created])
+        now = timezone.now()
+        entries = []
+        for obj in created:
+            state = obj.current_state()
+            obj._loaded_state = state
+            obj._state.adding = False
+            entries.append(
+                _new_entry(
+                    ctx,
+                    model=model,
+                    object_id=obj.pk,
+                    version=1,
+                    action=action,
+                    changes=_diff(None, obj.changelog_values(state)),
+                    region_path=paths.get(obj.pk, ""),
+                    label=obj.change_label(),
+                    at=now,
+                )
+            )
+        _write_entries(entries)
+    return created
+
+
+def tracked_bulk_update(
+    model: type[TrackedModel], objs: Sequence[TrackedModel], fields: Sequence[str], *, batch_size: int = 1000
+) -> int:
+    """bulk_update of loaded objects plus their change entries. Objects must have been read inside
+    the same transaction with select_for_update() so their versions are current."""
+    ctx = current_context()
+    action = ctx.action or ChangeAction.UPDATE
+    names = {model._meta.get_field(f).name for f in fields}
+    with transaction.atomic():
+        olds = []
+        for obj in objs:
+            olds.append(obj.changelog_values(getattr(obj, "_loaded_state", {}) or {}))
+            obj.version = (obj.version or 0) + 1
+        with _BulkAllowed():
+            count = model.objects.bulk_update(objs, [*fields, "version"], batch_size=batch_size)
+        paths = _region_paths(model, [o.pk for o in objs])
+        now = timezone.now()
+        entries = []
+        for obj, old in zip(objs, olds, strict=True):
+            state = obj.current_state()
+            obj._loaded_state = state
+            entries.append(
+                _new_entry(
+                    ctx,
+                    model=model,
+                    object_id=obj.pk,
+                    version=obj.version,
+                    action=action,
+                    changes=_diff(old or None, obj.changelog_values(state), names),
+                    region_path=paths.get(obj.pk, ""),
+                    label=obj.change_label(),
+                    at=now,
+                )
+            )
+        _write_entries(entries)
+    return count
+
+
+def tracked_update(queryset: models.QuerySet, **values: Any) -> int:
+    """QuerySet.update() plus one change entry per affected row (old and new values), in bulk."""
+    model = queryset.model
+    with transaction.atomic():
+        objs = list(queryset.select_for_update())
+        if not objs:
+            return 0
+        with _BulkAllowed():
+            model._base_manager.filter(pk__in=[o.pk for o in objs]).update(**values, version=F("version") + 1)
+        fresh = {o.pk: o for o in model._base_manager.filter(pk__in=[o.pk for o in objs])}
+        ctx = current_context()
+        action = ctx.action or ChangeAction.UPDATE
+        names = {model._meta.get_field(f).name for f in values}
+        paths = _region_paths(model, list(fresh))
+        now = timezone.now()
+        entries = []
+        for obj in objs:
+            new = fresh[obj.pk]
+            entries.append(
+                _new_entry(
+                    ctx,
+                    model=model,
+                    object_id=obj.pk,
+                    version=new.version,
+                    action=action,
+                    changes=_diff(
+                        obj.changelog_values(obj._loaded_state),
+                        new.changelog_values(new._loaded_state),
+                        names,
+                    ),
+                    region_path=paths.get(obj.pk, ""),
+                    label=new.change_label(),
+                    at=now,
+                )
+            )
+        _write_entries(entries)
+        return len(objs)

@@ -1,0 +1,18 @@
+"""Settings for the test suite: the production settings with test-only keys. DATABASE_URL still
+chooses the engine, so the same suite runs on SQLite and on PostgreSQL."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("CHANGELOG_HMAC_KEY", "test-changelog-hmac-key")
+os.environ.setdefault("PII_ENCRYPTION_KEY", "test-pii-encryption-key")
+os.environ.setdefault("PII_HASH_KEY", "test-pii-hash-key")
+
+from tracker.settings import *  # noqa: F403
+
+CHANGELOG_ALLOW_PURGE = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LANGUAGE_CODE = "en"
+# The test client speaks plain HTTP; production settings redirect it to HTTPS.
+SECURE_SSL_REDIRECT = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from tracker.health import healthz
+
+api_v1 = [
+    path("", include("tracker.accounts.api.urls")),
+    path("", include("tracker.regions.api.urls")),
+    path("", include("tracker.changelog.api.urls")),
+    path("", include("beneficiaries.api.urls")),
+    path("", include("programs.funding.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(api_v1)),
+]
