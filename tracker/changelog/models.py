@@ -133,7 +133,10 @@ class TrackedQuerySet(models.QuerySet):
 
     # -- region scope ----------------------------------------------------------------------------
     def within(self, path: str) -> TrackedQuerySet:
-        """Everything whose region lies in the subtree with this materialised path."""
+        """Everything whose region lies in the subtree with this materialised path. Reference data
+        without a region (region_lookup = "") is visible to everyone."""
+        if not self.model.region_lookup:
+            return self
         return self.filter(**{f"{self.model.region_lookup}__path__startswith": path})
 
     def visible_to(self, user: Any) -> TrackedQuerySet:
@@ -199,6 +202,13 @@ class TrackedModel(models.Model):
             return region.path if region is not None else ""
         region_id = getattr(obj, field.attname)
         return field.related_model.cached_path(region_id) if region_id is not None else ""
+
+    @classmethod
+    def rows_within(cls, path: str) -> models.QuerySet | None:
+        """Rows whose region lies within the path; None for reference data that has no region."""
+        if not cls.region_lookup:
+            return None
+        return cls._base_manager.filter(**{f"{cls.region_lookup}__path__startswith": path})
 
     def change_label(self) -> str:
         return str(self)[:255]

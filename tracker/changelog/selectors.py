@@ -57,9 +57,9 @@ def changes_verify(*, within_path: str | None = None, max_problems: int = 1000) 
     for model in tracked_models():
         label = model._meta.label_lower
         seen = by_model.get(label, {})
-        rows = model._base_manager.all()
-        if within_path:
-            rows = rows.filter(**{f"{model.region_lookup}__path__startswith": within_path})
+        rows = model.rows_within(within_path) if within_path else model._base_manager.all()
+        if rows is None:
+            continue
         live: set[str] = set()
         for pk, version in rows.values_list("pk", "version").iterator(chunk_size=5000):
             object_id = str(pk)

@@ -153,7 +153,12 @@ class _BulkAllowed:
         bulk_write_allowed.reset(self._token)
 
 
-def _region_paths(model: type[TrackedModel], pks: Sequence[Any]) -> dict[Any, str]:
+def _region_paths(model: type[TrackedModel], objs: Sequence[TrackedModel]) -> dict[Any, str]:
+    """Region path of each object, in one query per 2,000 rows (not one per row)."""
+    if not model.region_lookup:
+        # Reference data without a region, or the region tree itself (a region's path is its own).
+        return {obj.pk: obj.get_region_path() for obj in objs}
+    pks = [obj.pk for obj in objs]
     lookup = f"{model.region_lookup}__path"
     paths: dict[Any, str] = {}
     for start in range(0, len(pks), 2000):
@@ -178,7 +183,7 @@ def tracked_bulk_create(
             obj.version = 1
         with _BulkAllowed():
             created = model.objects.bulk_create(objs, batch_size=batch_size)
-        paths = _region_paths(model, [o.pk for o in created])
+        paths = _region_paths(model, created)
         now = timezone.now()
         entries = []
         for obj in created:
@@ -217,7 +222,7 @@ def tracked_bulk_update(
             obj.version = (obj.version or 0) + 1
         with _BulkAllowed():
             count = model.objects.bulk_update(objs, [*fields, "version"], batch_size=batch_size)
-        paths = _region_paths(model, [o.pk for o in objs])
+        paths = _region_paths(model, objs)
         now = timezone.now()
         entries = []
         for obj, old in zip(objs, olds, strict=True):
@@ -253,7 +258,7 @@ def tracked_update(queryset: models.QuerySet, **values: Any) -> int:
         ctx = current_context()
         action = ctx.action or ChangeAction.UPDATE
         names = {model._meta.get_field(f).name for f in values}
-        paths = _region_paths(model, list(fresh))
+        paths = _region_paths(model, list(fresh.values()))
         now = timezone.now()
         entries = []
         for obj in objs:

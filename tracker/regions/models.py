@@ -96,6 +96,10 @@ class Region(TrackedModel):
     def get_region_path(self) -> str:
         return self.path
 
+    @classmethod
+    def rows_within(cls, path: str) -> models.QuerySet:
+        return cls._base_manager.filter(path__startswith=path)
+
     @property
     def depth(self) -> int:
         return self.path.count(PATH_SEPARATOR) - 1

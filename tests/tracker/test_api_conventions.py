@@ -1,0 +1,180 @@
+"""API conventions shared by every endpoint: auth, /me, request ids, the problem shape, health."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+from django.db import DatabaseError
+from rest_framework.authtoken.models import Token
+
+from tracker.changelog.models import ChangeEntry
+from tracker.regions.services import region_upsert
+
+PROBLEM_KEYS = {"type", "title", "status", "detail", "errors"}
+
+
+def test_token_login_and_me(api, clerk):
+    res = api(None).post(
+        "/api/v1/auth/token/", {"username": "clerk_pingxiang", "password": "pw-for-tests"}, format="json"
+    )
+    assert res.status_code == 200
+    token = res.json()["token"]
+    assert Token.objects.get(user=clerk).key == token
+    me = api(None)
+    me.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    body = me.get("/api/v1/me/").json()
+    assert body["username"] == "clerk_pingxiang"
+    assert body["roles"] == ["clerk"]
+    assert body["region"]["code"] == "360300" and body["region"]["name_zh"] == "萍乡市"
+
+
+def test_token_with_wrong_password_is_400_problem(api, clerk):
+    res = api(None).post(
+        "/api/v1/auth/token/", {"username": "clerk_pingxiang", "password": "nope"}, format="json"
+    )
+    assert res.status_code == 400
+    assert PROBLEM_KEYS <= set(res.json())
+
+
+def test_form_bodies_are_refused(api, clerk):
+    res = api(None).post("/api/v1/auth/token/", {"username": "clerk_pingxiang", "password": "pw-for-tests"})
+    assert res.status_code == 415
+    assert res.json()["status"] == 415
+
+
+def test_malformed_json_is_400_problem(api, clerk):
+    res = api(None).post("/api/v1/auth/token/", data="{not json", content_type="application/json")
+    assert res.status_code == 400
+    assert PROBLEM_KEYS <= set(res.json())
+
+
+def test_unknown_detail_is_404_problem(api, analyst):
+    res = api(analyst).get("/api/v1/regions/999999/")
+    assert res.status_code == 404
+    assert res.json()["status"] == 404 and res["Content-Type"].startswith("application/problem+json")
+
+
+def test_problem_titles_follow_accept_language(api, regions):
+    zh = api(None).get("/api/v1/regions/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    en = api(None).get("/api/v1/regions/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert en["title"] == "Authentication required"
+    assert zh["title"] != en["title"]
+
+
+def test_user_without_role_cannot_read(api, regions):
+    from tests.conftest import make_user
+
+    nobody = make_user("nobody", regions["360300"])
+    assert api(nobody).get("/api/v1/regions/").status_code == 403
+
+
+def test_request_id_is_returned_and_can_be_supplied(api, analyst):
+    res = api(analyst).get("/api/v1/regions/")
+    assert len(res["X-Request-ID"]) == 32
+    res = api(analyst).get("/api/v1/regions/", HTTP_X_REQUEST_ID="client-trace-12345")
+    assert res["X-Request-ID"] == "client-trace-12345"
+    res = api(analyst).get("/api/v1/regions/", HTTP_X_REQUEST_ID="bad id with spaces")
+    assert res["X-Request-ID"] != "bad id with spaces"
+
+
+def test_etag_on_detail(api, analyst, regions):
+    res = api(analyst).get("/api/v1/regions/360300/")
+    assert res["ETag"] == f'"regions.region:{regions["360300"].pk}:{regions["360300"].version}"'
+
+
+def test_healthz(client, db):
+    assert client.get("/healthz").status_code == 200
+    with mock.patch("tracker.health.connection.cursor", side_effect=DatabaseError("down")):
+        res = client.get("/healthz")
+    assert res.status_code == 503 and res.json()["database"] == "unreachable"
+
+
+def test_schema_documents_error_responses(api, analyst):
+    res = api(analyst).get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert res.status_code == 200
+    schema = res.json()
+    op = schema["paths"]["/api/v1/regions/{code}/"]["get"]
+    assert {"401", "403", "404"} <= set(op["responses"])
+    assert "Problem" in schema["components"]["schemas"]
+
+
+# -- the change log API --------------------------------------------------------------------------
+
+
+def test_changes_list_is_scoped_and_filtered(api, clerk, outsider, analyst):
+    region_upsert(code="360302001", name_zh="测试镇", name_en="Test", level="township", parent_code="360300")
+    mine = (
+        api(clerk)
+        .get("/api/v1/audit/changes/", {"model": "regions.region", "page_size": 500})
+        .json()["results"]
+    )
+    assert any(e["label"].startswith("测试镇") for e in mine)
+    assert all(e["region_path"].startswith("000000/360000/360300/") for e in mine)
+    theirs = api(outsider).get("/api/v1/audit/changes/", {"page_size": 500}).json()["results"]
+    assert not any(e["label"].startswith("测试镇") for e in theirs)
+    entry = ChangeEntry.objects.get(label__startswith="测试镇")
+    assert api(outsider).get(f"/api/v1/audit/changes/{entry.pk}/").status_code == 404
+    assert api(clerk).get(f"/api/v1/audit/changes/{entry.pk}/").status_code == 200
+    within = (
+        api(analyst).get("/api/v1/audit/changes/", {"within": "450000", "page_size": 500}).json()["results"]
+    )
+    assert within and all(e["region_path"].startswith("000000/450000/") for e in within)
+    by_source = api(analyst).get("/api/v1/audit/changes/", {"source": "seed"}).json()["results"]
+    assert by_source and all(e["source"] == "seed" for e in by_source)
+    assert api(analyst).get("/api/v1/audit/changes/", {"since": "not-a-date"}).status_code == 400
+
+
+def test_changes_are_read_only(api, superuser):
+    entry = ChangeEntry.objects.first()
+    client = api(superuser)
+    assert client.delete(f"/api/v1/audit/changes/{entry.pk}/").status_code == 405
+    assert (
+        client.patch(f"/api/v1/audit/changes/{entry.pk}/", {"reason": "x"}, format="json").status_code == 405
+    )
+
+
+def test_verify_endpoint(api, analyst, outsider):
+    body = api(analyst).get("/api/v1/audit/changes/verify/").json()
+    assert body["ok"] is True and body["checked"] > 0 and body["problems"] == []
+    scoped = api(analyst).get("/api/v1/audit/changes/verify/", {"within": "360300"}).json()
+    assert 0 < scoped["checked"] < body["checked"]
+    # outside the caller's scope: nothing is checked, nothing is revealed
+    assert api(outsider).get("/api/v1/audit/changes/verify/", {"within": "360300"}).json()["checked"] == 0
+
+
+# -- the admin -----------------------------------------------------------------------------------
+
+
+def test_admin_write_is_logged_with_source_admin_and_history_is_shown(client, superuser, regions):
+    client.force_login(superuser)
+    town = region_upsert(
+        code="360302001", name_zh="测试镇", name_en="Test", level="township", parent_code="360300"
+    )
+    res = client.post(
+        f"/admin/regions/region/{town.pk}/change/",
+        {
+            "code": town.code,
+            "name_zh": "新名镇",
+            "name_en": "Test",
+            "level": "township",
+            "parent": regions["360300"].pk,
+            "designations": "[]",
+        },
+    )
+    assert res.status_code == 302, res.content[:2000]
+    entry = ChangeEntry.objects.filter(model="regions.region", object_id=str(town.pk)).order_by("-id").first()
+    assert (
+        entry.source == "admin"
+        and entry.actor_name == "admin"
+        and entry.changes["name_zh"] == ["测试镇", "新名镇"]
+    )
+    assert len(entry.request_id) == 32
+    history = client.get(f"/admin/regions/region/{town.pk}/history/")
+    assert history.status_code == 200 and "新名镇" in history.content.decode()
+
+
+def test_admin_change_log_is_read_only(client, superuser):
+    client.force_login(superuser)
+    entry = ChangeEntry.objects.first()
+    assert client.get("/admin/changelog/changeentry/").status_code == 200
+    assert client.post(f"/admin/changelog/changeentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
