@@ -61,3 +61,7 @@ lock: | $(BIN)/python
 
 clean:
 	rm -rf $(VENV) var
+
+# Benchmarks: ratios against same-run baselines, on SQLite and (with DATABASE_URL) PostgreSQL.
+bench: $(DEV_STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)

@@ -72,7 +72,7 @@ class ChangeEntry(models.Model):
     model = models.CharField(_("object type"), max_length=100)
     object_id = models.CharField(_("object id"), max_length=64)
     object_version = models.PositiveIntegerField(_("object version"))
-    region_path = models.CharField(_("region path"), max_length=255, blank=True, db_index=True)
+    region_path = models.CharField(_("region path"), max_length=255, blank=True)
     label = models.CharField(_("label"), max_length=255, blank=True)
     changes = models.JSONField(_("changed fields"), default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True)
@@ -91,7 +91,13 @@ class ChangeEntry(models.Model):
                 fields=["model", "object_id", "object_version"], name="changeentry_object_version_uniq"
             ),
         ]
-        indexes = [models.Index(fields=["model", "object_id"], name="changeentry_object_idx")]
+        indexes = [
+            models.Index(fields=["model", "object_id"], name="changeentry_object_idx"),
+            # `within` is a prefix match; on PostgreSQL only a pattern-ops index serves LIKE 'x%'.
+            models.Index(
+                fields=["region_path"], name="changeentry_region_like_idx", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.model}#{self.object_id}"

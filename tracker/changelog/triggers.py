@@ -53,3 +53,8 @@ def remove(connection: Any) -> None:
     with connection.cursor() as cursor:
         for sql in _statements(connection.vendor, False):
             cursor.execute(sql)
+
+
+# NOTE for future migrations: on SQLite, Django alters a table by re-creating it (CREATE new, copy,
+# DROP old, RENAME), which drops its triggers. Any migration that alters changelog_changeentry must
+# call `install()` again afterwards (tests/tracker/test_changelog.py fails if the triggers are gone).

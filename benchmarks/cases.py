@@ -1,0 +1,129 @@
+"""Benchmark cases. Each returns Rows comparing a measured rate with a baseline from the same run."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+from collections.abc import Callable
+
+from benchmarks.harness import Row, stopwatch
+
+IMPORT_TARGET = 0.5  # the import must reach at least half the rate of a plain bulk_create
+
+
+def make_id_number(prefix: str, birth: dt.date, seq: int) -> str:
+    from stdnum.cn import ric
+
+    body = f"{prefix}{birth:%Y%m%d}{seq % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")  # stdnum expects a placeholder check digit
+
+
+def generate_people(count: int, *, start: int, seed: int) -> list[dict[str, str]]:
+    """Valid people with unique identity numbers: 360302 (安源区, 萍乡市) prefixes, household 萍乡市."""
+    rnd = random.Random(seed)
+    people = []
+    for i in range(start, start + count):
+        birth = dt.date(1993, 1, 1) + dt.timedelta(days=(i // 1000) % 5000)
+        people.append(
+            {
+                "name": f"测试{rnd.choice('甲乙丙丁戊己庚辛壬癸')}{i}",
+                "id_number": make_id_number("360302", birth, i),
+                "phone": f"138{i % 100_000_000:08d}",
+                "region": "360300",
+                "willing_to_work": "true",
+                "groups": "lifted_out_of_poverty",
+                "address": "萍乡市安源区",
+            }
+        )
+    return people
+
+
+def as_csv(people: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(people[0]))
+    writer.writeheader()
+    writer.writerows(people)
+    return out.getvalue().encode("utf-8")
+
+
+def plain_bulk_create(people: list[dict[str, str]]) -> None:
+    """The baseline: the same rows as model instances (encrypted and masked, as the columns require),
+    one bulk_create, no validation and no change entries."""
+    from django.db import transaction
+
+    from beneficiaries.models import ID_NUMBER_PURPOSE, PHONE_PURPOSE, Beneficiary
+    from tracker.changelog.services import _BulkAllowed
+    from tracker.pii import encrypt, keyed_hash, mask_id_number, mask_phone
+    from tracker.regions.models import Region
+
+    region = Region.objects.get(code="360300")
+    objs = []
+    for p in people:
+        number = p["id_number"]
+        objs.append(
+            Beneficiary(
+                name=p["name"],
+                id_number_encrypted=encrypt(number, purpose=ID_NUMBER_PURPOSE),
+                id_number_hash=keyed_hash(number, purpose=ID_NUMBER_PURPOSE),
+                id_number_masked=mask_id_number(number),
+                gender="male" if int(number[16]) % 2 else "female",
+                birth_date=dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14])),
+                phone_encrypted=encrypt(p["phone"], purpose=PHONE_PURPOSE),
+                phone_hash=keyed_hash(p["phone"], purpose=PHONE_PURPOSE),
+                phone_masked=mask_phone(p["phone"]),
+                region=region,
+                address=p["address"],
+                willing_to_work=True,
+                version=1,
+            )
+        )
+    with transaction.atomic(), _BulkAllowed():
+        Beneficiary.objects.bulk_create(objs, batch_size=2000)
+
+
+def beneficiary_import(*, engine: str, rows: int) -> list[Row]:
+    from beneficiaries.imports import ImportRejected, beneficiaries_import
+    from seeds.beneficiaries import seed_beneficiary_groups
+    from tracker.changelog.context import Source, command_context
+
+    with command_context("bench-setup", source=Source.SEED):
+        seed_beneficiary_groups()
+
+    baseline_people = generate_people(rows, start=0, seed=1)
+    import_people = generate_people(rows, start=rows, seed=2)
+    content = as_csv(import_people)
+
+    # Baseline in two halves around the measured run, so drift in machine load or table size
+    # affects both sides alike.
+    half = rows // 2
+    with stopwatch() as first:
+        plain_bulk_create(baseline_people[:half])
+    try:
+        with command_context("bench", source=Source.IMPORT), stopwatch() as measured:
+            result = beneficiaries_import(file=io.BytesIO(content), filename="bench.csv", scope_path="")
+    except ImportRejected as exc:
+        raise SystemExit(f"generated rows were refused: {exc.row_errors[:3]}") from exc
+    with stopwatch() as second:
+        plain_bulk_create(baseline_people[half:])
+    assert result.created == rows, result
+    rate = rows / measured()
+    baseline_rate = rows / (first() + second())
+    ratio = rate / baseline_rate
+    return [
+        Row(
+            case=f"beneficiary import {rows:,} rows",
+            engine=engine,
+            measured=rate,
+            baseline=baseline_rate,
+            unit="rows/s",
+            ratio=ratio,
+            target=f">= {IMPORT_TARGET}",
+            ok=ratio >= IMPORT_TARGET,
+            detail={"seconds": measured(), "baseline_seconds": first() + second()},
+        )
+    ]
+
+
+ALL: dict[str, Callable[..., list[Row]]] = {"beneficiary_import": beneficiary_import}
