@@ -49,11 +49,19 @@ def as_csv(people: list[dict[str, str]]) -> bytes:
 
 
 def plain_bulk_create(people: list[dict[str, str]]) -> None:
-    """The baseline: the same rows as model instances (encrypted and masked, as the columns require),
-    one bulk_create, no validation and no change entries."""
+    """The baseline: the same rows as model instances (encrypted and masked, as the columns require)
+    and their group memberships, plain bulk_create, no validation and no change entries."""
     from django.db import transaction
 
-    from beneficiaries.models import ID_NUMBER_PURPOSE, PHONE_PURPOSE, Beneficiary
+    from django.utils import timezone
+
+    from beneficiaries.models import (
+        ID_NUMBER_PURPOSE,
+        PHONE_PURPOSE,
+        Beneficiary,
+        BeneficiaryGroup,
+        GroupMembership,
+    )
     from tracker.changelog.services import _BulkAllowed
     from tracker.pii import encrypt, keyed_hash, mask_id_number, mask_phone
     from tracker.regions.models import Region
@@ -79,8 +87,16 @@ def plain_bulk_create(people: list[dict[str, str]]) -> None:
                 version=1,
             )
         )
+    groups = {g.code: g for g in BeneficiaryGroup.objects.all()}
+    today = timezone.localdate()
     with transaction.atomic(), _BulkAllowed():
-        Beneficiary.objects.bulk_create(objs, batch_size=2000)
+        created = Beneficiary.objects.bulk_create(objs, batch_size=2000)
+        memberships = [
+            GroupMembership(beneficiary=obj, group=groups[code], valid_from=today, version=1)
+            for obj, p in zip(created, people, strict=True)
+            for code in p["groups"].split(",")
+        ]
+        GroupMembership.objects.bulk_create(memberships, batch_size=2000)
 
 
 def beneficiary_import(*, engine: str, rows: int) -> list[Row]:

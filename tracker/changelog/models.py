@@ -179,17 +179,29 @@ class TrackedModel(models.Model):
     def current_state(self) -> dict[str, Any]:
         return {field.attname: getattr(self, field.attname, None) for field in self._meta.concrete_fields}
 
+    @classmethod
+    def _log_fields(cls) -> list[tuple[str, str, Any]]:
+        """(name, attname, converter) of the fields a change entry shows, worked out once per model."""
+        cached = cls.__dict__.get("_log_fields_cache")
+        if cached is None:
+            from tracker.changelog.values import log_converter
+
+            cached = [
+                (field.name, field.attname, log_converter(field))
+                for field in cls._meta.concrete_fields
+                if not (field.name in cls.changelog_exclude or field.primary_key or field.name == "version")
+            ]
+            cls._log_fields_cache = cached
+        return cached
+
     def changelog_values(self, state: dict[str, Any]) -> dict[str, Any]:
         """The record's state as written to the change log: JSON-safe, and without the excluded
         fields (store personal data masked in its own column so the log shows only that)."""
-        from tracker.changelog.values import field_log_value
-
         values: dict[str, Any] = {}
-        for field in self._meta.concrete_fields:
-            if field.name in self.changelog_exclude or field.primary_key or field.name == "version":
-                continue
-            if field.attname in state:
-                values[field.name] = field_log_value(field, state[field.attname])
+        for name, attname, convert in self._log_fields():
+            if attname in state:
+                value = state[attname]
+                values[name] = None if value is None else convert(value)
         return values
 
     def get_region_path(self) -> str:

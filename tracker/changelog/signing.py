@@ -2,6 +2,10 @@
 
 The key (settings.CHANGELOG_HMAC_KEY) lives outside the database, so someone with write access to
 the database alone can neither alter an entry nor forge a new one without detection.
+
+The signed form is the scalar fields as a JSON array, a `|`, and the changed fields as JSON with sorted
+keys (orjson: compact, UTF-8, deterministic for the str/int/bool/None values the log stores). The
+same JSON text of the changes is what gets stored, so it is serialised once per entry.
 """
 
 from __future__ import annotations
@@ -9,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 from typing import Any
 
+import orjson
 from django.conf import settings
 
-SIGNED_FIELDS = (
+SCALAR_FIELDS = (
     "at",
     "actor_id",
     "actor_name",
@@ -26,21 +30,32 @@ SIGNED_FIELDS = (
     "object_version",
     "region_path",
     "label",
-    "changes",
     "reason",
 )
+SIGNED_FIELDS = (*SCALAR_FIELDS, "changes")
 
 
-def _canonical(values: dict[str, Any]) -> bytes:
-    at = values["at"]
-    payload = dict(values)
-    payload["at"] = at.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    return json.dumps(
-        [payload[name] for name in SIGNED_FIELDS], sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    ).encode()
+def changes_json(changes: dict[str, Any]) -> bytes:
+    return orjson.dumps(changes, option=orjson.OPT_SORT_KEYS)
 
 
-def entry_hmac(values: dict[str, Any]) -> str:
-    """HMAC-SHA256 over the entry's signed fields (a mapping with the names in SIGNED_FIELDS)."""
-    key = settings.CHANGELOG_HMAC_KEY.encode()
-    return hmac.new(key, _canonical(values), hashlib.sha256).hexdigest()
+def entry_hmac(values: dict[str, Any], changes: bytes | None = None) -> str:
+    """HMAC-SHA256 over an entry's signed fields (a mapping with the names in SIGNED_FIELDS);
+    `changes` may pass the already-serialised JSON of values["changes"]."""
+    scalars = [values[name] for name in SCALAR_FIELDS]
+    scalars[0] = values["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")
+    message = (
+        orjson.dumps(scalars) + b"|" + (changes if changes is not None else changes_json(values["changes"]))
+    )
+    return hmac.digest(_key(), message, hashlib.sha256).hex()
+
+
+_keys: dict[str, bytes] = {}
+
+
+def _key() -> bytes:
+    secret = settings.CHANGELOG_HMAC_KEY
+    key = _keys.get(secret)
+    if key is None:
+        key = _keys[secret] = secret.encode()
+    return key

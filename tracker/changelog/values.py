@@ -34,3 +34,19 @@ def field_log_value(field: models.Field, value: Any) -> Any:
         return value.name or None
     # JSON fields and anything else: round-trip through JSON so what we hash is what we store.
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _plain(value: Any) -> Any:
+    return value
+
+
+def log_converter(field: models.Field) -> Any:
+    """A fast converter for one field (chosen once per model, not per value): most columns are
+    strings, integers, booleans or foreign keys, which need no conversion."""
+    if isinstance(
+        field, (models.CharField, models.TextField, models.BooleanField, models.IntegerField)
+    ) and not (isinstance(field, models.FileField)):
+        return _plain
+    if isinstance(field, models.ForeignKey):
+        return _plain
+    return lambda value: field_log_value(field, value)
