@@ -52,7 +52,6 @@ def plain_bulk_create(people: list[dict[str, str]]) -> None:
     """The baseline: the same rows as model instances (encrypted and masked, as the columns require)
     and their group memberships, plain bulk_create, no validation and no change entries."""
     from django.db import transaction
-
     from django.utils import timezone
 
     from beneficiaries.models import (
