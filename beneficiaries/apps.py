@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class BeneficiariesConfig(AppConfig):
     name = "beneficiaries"
     verbose_name = _("Beneficiaries")
+
+    def ready(self) -> None:
+        from beneficiaries.person_file import register_sections
+
+        register_sections()

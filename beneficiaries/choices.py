@@ -35,3 +35,26 @@ class DeactivationReason(models.TextChoices):
     DECEASED = "deceased", _("Deceased")
     MOVED_AWAY = "moved_away", _("Moved away")
     OTHER = "other", _("Other")
+
+
+class StatusSource(models.TextChoices):
+    """How an employment status was learned (动态监测 sources)."""
+
+    VISIT = "visit", _("Home visit (入户走访)")
+    PHONE = "phone", _("Phone call (电话核实)")
+    DATA_MATCH = "data_match", _("Data match (数据比对)")
+    SELF_REPORT = "self_report", _("Self-report (本人申报)")
+
+
+class FollowUpStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class FollowUpService(models.TextChoices):
+    """Services that close a follow-up after a move into unemployment (就业转失业 → 职业指导、职业介绍)."""
+
+    GUIDANCE = "guidance", _("Career guidance (职业指导)")
+    JOB_REFERRAL = "job_referral", _("Job referral (职业介绍)")
+    TRAINING_REFERRAL = "training_referral", _("Training referral (培训推荐)")
+    PLACED = "placed", _("Placed in a job (实现就业)")

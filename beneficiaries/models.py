@@ -8,11 +8,23 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from beneficiaries.choices import DeactivationReason, EmploymentStatus, Gender
+from beneficiaries.choices import (
+    DeactivationReason,
+    EmploymentStatus,
+    FollowUpService,
+    FollowUpStatus,
+    Gender,
+    StatusSource,
+)
 from tracker.changelog.models import TrackedModel
+
+# Purposes bound into ciphertexts and keyed hashes (tracker.pii), one per kind of value.
+ID_NUMBER_PURPOSE = "id_number"
+PHONE_PURPOSE = "phone"
 
 
 class BeneficiaryGroup(TrackedModel):
@@ -79,9 +91,35 @@ class Beneficiary(TrackedModel):
             models.Index(fields=["status_verified_on"], name="beneficiary_verified_idx"),
             models.Index(fields=["registered_at"], name="beneficiary_registered_idx"),
         ]
+        constraints = [
+            # Deactivated <=> a date and a reason; an active person has neither.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(active=True, deactivated_on__isnull=True, deactivation_reason="")
+                    | (
+                        models.Q(active=False, deactivated_on__isnull=False)
+                        & ~models.Q(deactivation_reason="")
+                    )
+                ),
+                name="beneficiary_deactivation_consistent",
+            ),
+        ]
+        permissions = [
+            ("reveal_pii", _("Can reveal full identity numbers and phone numbers")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.id_number_masked}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.active and (self.deactivated_on or self.deactivation_reason):
+            raise ValidationError({"active": [_("An active person has no deactivation date or reason.")]})
+        if not self.active and not (self.deactivated_on and self.deactivation_reason):
+            raise ValidationError(
+                {"deactivated_on": [_("A deactivated person needs a deactivation date and reason.")]}
+            )
 
 
 class GroupMembership(TrackedModel):
@@ -112,3 +150,94 @@ class GroupMembership(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.beneficiary_id} ∈ {self.group_id} {self.valid_from}–{self.valid_to or ''}"
+
+
+class StatusChange(TrackedModel):
+    """One observation of a person's employment status, effective from a date. History is kept
+    forever: the current status (denormalised on Beneficiary) is the latest by (effective_on, id),
+    and "the status as of date D" is the latest change effective on or before D."""
+
+    beneficiary = models.ForeignKey(
+        Beneficiary, verbose_name=_("beneficiary"), on_delete=models.PROTECT, related_name="status_changes"
+    )
+    effective_on = models.DateField(_("effective on"))
+    status = models.CharField(_("employment status"), max_length=32, choices=EmploymentStatus.choices)
+    employer_or_place = models.CharField(_("employer or place"), max_length=200, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=StatusSource.choices)
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    region_lookup: ClassVar[str] = "beneficiary__region"
+
+    class Meta:
+        verbose_name = _("employment status change")
+        verbose_name_plural = _("employment status changes")
+        ordering = ["beneficiary_id", "effective_on", "id"]
+        indexes = [
+            models.Index(fields=["beneficiary", "effective_on"], name="statuschange_person_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.beneficiary_id} {self.status} {self.effective_on}"
+
+
+class FollowUp(TrackedModel):
+    """A follow-up task opened when someone moves from employment into unemployment (就业转失业),
+    due within settings.FOLLOW_UP_DUE_DAYS; closed when a service is recorded."""
+
+    beneficiary = models.ForeignKey(
+        Beneficiary, verbose_name=_("beneficiary"), on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    status_change = models.OneToOneField(
+        StatusChange,
+        verbose_name=_("triggering status change"),
+        on_delete=models.PROTECT,
+        related_name="follow_up",
+    )
+    opened_on = models.DateField(_("opened on"))
+    due_on = models.DateField(_("due on"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN
+    )
+    service = models.CharField(_("service"), max_length=32, choices=FollowUpService.choices, blank=True)
+    service_on = models.DateField(_("service recorded on"), null=True, blank=True)
+    service_note = models.TextField(_("service note"), blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    region_lookup: ClassVar[str] = "beneficiary__region"
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["status", "due_on"], name="followup_status_due_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(due_on__gte=models.F("opened_on")), name="followup_due_after_open"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status="open", service="", service_on__isnull=True)
+                    | (models.Q(status="closed", service_on__isnull=False) & ~models.Q(service=""))
+                ),
+                name="followup_closed_has_service",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.beneficiary_id} {self.status} {self.due_on}"

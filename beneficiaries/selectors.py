@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.conf import settings
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
-from beneficiaries.models import Beneficiary, GroupMembership
+from beneficiaries.choices import FollowUpStatus, Gender
+from beneficiaries.models import ID_NUMBER_PURPOSE, Beneficiary, GroupMembership, StatusChange
 
 
 def memberships_on(on: dt.date) -> Q:
@@ -30,3 +33,129 @@ def beneficiary_in_groups_on(*, beneficiary: Beneficiary, group_codes: Iterable[
     return GroupMembership.objects.filter(
         memberships_on(on), beneficiary=beneficiary, group__code__in=codes
     ).exists()
+
+
+# -- employment status over time -------------------------------------------------------------------
+
+
+def status_change_on(*, beneficiary: Beneficiary, on: dt.date) -> StatusChange | None:
+    """The status change in force on a date: the latest effective on or before it (by effective
+    date, then by order of recording). None before the first recorded status."""
+    return (
+        StatusChange.objects.filter(beneficiary=beneficiary, effective_on__lte=on)
+        .order_by("-effective_on", "-id")
+        .first()
+    )
+
+
+def beneficiary_status_on(*, beneficiary: Beneficiary, on: dt.date) -> str:
+    """The employment status code on a date ('' when none was recorded by then). One query."""
+    change = status_change_on(beneficiary=beneficiary, on=on)
+    return change.status if change is not None else ""
+
+
+def beneficiaries_with_status_on(*, status: str, on: dt.date, queryset: QuerySet | None = None) -> QuerySet:
+    """People whose status in force on a date is `status`, in one query (a correlated subquery)."""
+    latest = (
+        StatusChange.objects.filter(beneficiary=OuterRef("pk"), effective_on__lte=on)
+        .order_by("-effective_on", "-id")
+        .values("status")[:1]
+    )
+    queryset = queryset if queryset is not None else Beneficiary.objects.all()
+    return queryset.annotate(_status_on=Subquery(latest)).filter(_status_on=status)
+
+
+def unverified_since(*, days: int | None = None, today: dt.date | None = None) -> Q:
+    """Q for people whose status was not verified in the last `days` days (never verified counts):
+    the dynamic-monitoring condition (防返贫动态监测), default settings.MONITORING_INTERVAL_DAYS."""
+    if days is None:
+        days = getattr(settings, "MONITORING_INTERVAL_DAYS", 90)
+    today = today or timezone.localdate()
+    cutoff = today - dt.timedelta(days=days)
+    return Q(status_verified_on__isnull=True) | Q(status_verified_on__lt=cutoff)
+
+
+# -- 4045 rural workers ----------------------------------------------------------------------------
+
+
+def _years_before(on: dt.date, years: int) -> dt.date:
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:  # 29 February in a common year
+        return on.replace(year=on.year - years, day=28)
+
+
+def is_4045_age_on(*, gender: str, birth_date: dt.date, on: dt.date) -> bool:
+    """Women aged 40 and over, men aged 50 and over on the date (the "4045" rule; age from the birth
+    date the identity number carries)."""
+    years = 40 if gender == Gender.FEMALE else 50
+    return birth_date <= _years_before(on, years)
+
+
+def q_4045_age_on(on: dt.date) -> Q:
+    """The same rule as a filter: one indexed comparison per gender, no per-row Python."""
+    return Q(gender=Gender.FEMALE, birth_date__lte=_years_before(on, 40)) | Q(
+        gender=Gender.MALE, birth_date__lte=_years_before(on, 50)
+    )
+
+
+RURAL_LABOUR = "rural_labour"
+RURAL_4045 = "rural_4045"
+
+
+def beneficiary_is_4045_on(
+    *, beneficiary: Beneficiary, on: dt.date, require_rural_labour: bool = True
+) -> bool:
+    """4045 rural worker on a date. Derived, never recorded: by the product rule in
+    seeds/data/beneficiary_groups.yaml (`rural_4045`), a member of `rural_labour` on that date whose
+    age qualifies; with require_rural_labour=False, the age-and-gender rule alone."""
+    if not is_4045_age_on(gender=beneficiary.gender, birth_date=beneficiary.birth_date, on=on):
+        return False
+    if not require_rural_labour:
+        return True
+    return beneficiary_in_groups_on(beneficiary=beneficiary, group_codes=[RURAL_LABOUR], on=on)
+
+
+def beneficiaries_4045_on(
+    *, on: dt.date, require_rural_labour: bool = True, queryset: QuerySet | None = None
+) -> QuerySet:
+    queryset = (queryset if queryset is not None else Beneficiary.objects.all()).filter(q_4045_age_on(on))
+    if require_rural_labour:
+        members = GroupMembership.objects.filter(memberships_on(on), group__code=RURAL_LABOUR)
+        queryset = queryset.filter(pk__in=members.values("beneficiary_id"))
+    return queryset
+
+
+# -- follow-ups ------------------------------------------------------------------------------------
+
+
+def follow_ups_overdue(*, today: dt.date | None = None) -> Q:
+    """Open follow-ups whose due date has passed."""
+    today = today or timezone.localdate()
+    return Q(status=FollowUpStatus.OPEN, due_on__lt=today)
+
+
+# -- look-ups --------------------------------------------------------------------------------------
+
+
+def beneficiary_by_id_number(*, id_number: str) -> Beneficiary | None:
+    """Exact match through the keyed hash (the number itself is stored only encrypted)."""
+    from beneficiaries.identity import normalise_id_number
+    from tracker.pii import keyed_hash
+
+    return Beneficiary.objects.filter(
+        id_number_hash=keyed_hash(normalise_id_number(id_number), purpose=ID_NUMBER_PURPOSE)
+    ).first()
+
+
+def current_memberships_prefetch(on: dt.date | None = None, to_attr: str = "current_memberships") -> Prefetch:
+    """Prefetch of the memberships valid on a date (today by default), with their groups: lists
+    render `groups` without one query per row."""
+    on = on or timezone.localdate()
+    return Prefetch(
+        "memberships",
+        queryset=GroupMembership.objects.filter(memberships_on(on))
+        .select_related("group")
+        .order_by("group__code"),
+        to_attr=to_attr,
+    )
