@@ -1,0 +1,310 @@
+"""Admin for programs, fund sources, payees and payments. Payments are created and moved through
+their lifecycle only by the services: the add form calls payment_create, the list's actions call
+submit / approve / mark paid / reverse, and a payment's fields are read-only once it left draft."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import APIException
+
+from programs.funding import services
+from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
+from programs.funding.rules import money
+from tracker.admin import ScopedAdmin
+
+
+@admin.register(FundSource)
+class FundSourceAdmin(ScopedAdmin):
+    list_display = ["code", "name_zh", "name_en", "part_of"]
+    search_fields = ["code", "name_zh", "name_en"]
+    readonly_fields = ("version",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def save_via_service(self, request: HttpRequest, obj: FundSource, form: Any, change: bool) -> Any:
+        if change:
+            return super().save_via_service(request, obj, form, change)
+        data = {
+            name: form.cleaned_data.get(name) for name in ("code", "name_zh", "name_en", "part_of", "note")
+        }
+        data["note"] = data["note"] or ""
+        return services.fund_source_create(actor=request.user, **data)
+
+
+@admin.register(Program)
+class ProgramAdmin(ScopedAdmin):
+    list_display = [
+        "code",
+        "name_zh",
+        "region",
+        "kind",
+        "payee_kind",
+        "unit",
+        "standard_amount",
+        "annual_budget",
+    ]
+    list_filter = ["kind", "payee_kind", "unit", "once_per_person"]
+    search_fields = ["code", "name_zh", "name_en", "policy_reference", "region__code", "region__name_zh"]
+    autocomplete_fields = ["fund_source"]
+    raw_id_fields = ["region"]
+    readonly_fields = ("version",)
+
+    def save_via_service(self, request: HttpRequest, obj: Program, form: Any, change: bool) -> Any:
+        fields = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in services.PROGRAM_FIELDS
+        }
+        if change:
+            original = Program.objects.get(pk=obj.pk)
+            return services.program_update(program=original, actor=request.user, fields=fields)
+        all_fields = {
+            name: form.cleaned_data[name] for name in form.cleaned_data if name in services.PROGRAM_FIELDS
+        }
+        return services.program_create(actor=request.user, fields=all_fields)
+
+
+class PayeeAdmin(ScopedAdmin):
+    search_fields = ["name", "uscc"]
+    raw_id_fields = ["region"]
+    readonly_fields = ("version",)
+
+
+@admin.register(Employer)
+class EmployerAdmin(PayeeAdmin):
+    list_display = ["name", "uscc", "region", "size", "industry"]
+    list_filter = ["size"]
+
+    def save_via_service(self, request: HttpRequest, obj: Employer, form: Any, change: bool) -> Any:
+        if change:
+            return super().save_via_service(request, obj, form, change)
+        return services.employer_create(
+            actor=request.user,
+            name=obj.name,
+            uscc=obj.uscc,
+            region=obj.region,
+            size=obj.size,
+            industry=obj.industry,
+        )
+
+
+@admin.register(TrainingInstitution)
+class TrainingInstitutionAdmin(PayeeAdmin):
+    list_display = ["name", "uscc", "region"]
+
+    def save_via_service(
+        self, request: HttpRequest, obj: TrainingInstitution, form: Any, change: bool
+    ) -> Any:
+        if change:
+            return super().save_via_service(request, obj, form, change)
+        return services.training_institution_create(
+            actor=request.user, name=obj.name, uscc=obj.uscc, region=obj.region
+        )
+
+
+def _run(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, verb: str, call: Any
+) -> None:
+    done = 0
+    for payment in queryset.order_by("pk"):
+        try:
+            call(payment)
+            done += 1
+        except (ValidationError, PermissionDenied, APIException) as exc:
+            text = (
+                "; ".join(exc.messages)
+                if isinstance(exc, ValidationError)
+                else str(getattr(exc, "detail", exc))
+            )
+            modeladmin.message_user(request, f"#{payment.pk}: {text}", messages.ERROR)
+    if done:
+        modeladmin.message_user(
+            request, _("%(verb)s: %(n)d payment(s).") % {"verb": verb, "n": done}, messages.SUCCESS
+        )
+
+
+PAYMENT_INPUT_FIELDS = (
+    "program",
+    "payee_kind",
+    "beneficiary",
+    "employer",
+    "institution",
+    "period_start",
+    "period_end",
+    "quantity",
+    "unit_amount",
+    "amount",
+    "reason",
+)
+
+
+class PaymentAddForm(forms.ModelForm):
+    """The add form: unit amount defaults to the program's standard and amount to unit × quantity,
+    as in the service (which checks every rule when the form is saved)."""
+
+    class Meta:
+        model = Payment
+        fields = list(PAYMENT_INPUT_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("unit_amount", "amount", "payee_kind"):
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        program = data.get("program")
+        if program is not None:
+            data["payee_kind"] = data.get("payee_kind") or program.payee_kind
+            if data.get("unit_amount") is None:
+                data["unit_amount"] = program.standard_amount
+        if data.get("amount") is None and data.get("unit_amount") is not None and data.get("quantity"):
+            data["amount"] = money(data["unit_amount"] * data["quantity"])
+        for name in ("payee_kind", "unit_amount", "amount"):
+            setattr(self.instance, name, data.get(name))
+        return data
+
+
+@admin.register(Payment)
+class PaymentAdmin(ScopedAdmin):
+    add_form = PaymentAddForm
+    list_display = [
+        "id",
+        "program",
+        "payee_kind",
+        "beneficiary",
+        "employer",
+        "period_start",
+        "period_end",
+        "amount",
+        "status",
+    ]
+    list_filter = ["status", "payee_kind", "program__kind"]
+    search_fields = ["program__code", "beneficiary__name", "employer__name", "external_reference"]
+    list_select_related = ["program", "beneficiary", "employer"]
+    raw_id_fields = ["program", "beneficiary", "employer", "institution"]
+    fields = [
+        "program",
+        "payee_kind",
+        "beneficiary",
+        "employer",
+        "institution",
+        "period_start",
+        "period_end",
+        "quantity",
+        "unit_amount",
+        "amount",
+        "reason",
+    ]
+    actions = ["submit_selected", "approve_selected", "mark_paid_selected", "reverse_selected"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Payment | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Payment | None = None) -> list[str]:
+        if obj is None:
+            return list(self.fields)
+        return [
+            *self.fields,
+            "region",
+            "fund_source",
+            "status",
+            "created_by",
+            "submitted_by",
+            "approved_by",
+            "paid_by",
+            "paid_at",
+            "external_reference",
+            "rejection_reason",
+            "cause_label",
+            "cause_object_id",
+            "reverses",
+            "version",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Payment | None = None) -> Any:
+        if obj is None:
+            return ("version",)
+        # Fields never change after creation: corrections are reversals, status moves by actions.
+        return self.get_fields(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_via_service(self, request: HttpRequest, obj: Payment, form: Any, change: bool) -> Any:
+        if change:
+            raise PermissionDenied(
+                _("Payments change only through their actions (submit, approve, mark paid, reverse).")
+            )
+        return services.payment_create(
+            actor=request.user,
+            program=obj.program,
+            payee_kind=obj.payee_kind or None,
+            beneficiary=obj.beneficiary,
+            employer=obj.employer,
+            institution=obj.institution,
+            period_start=obj.period_start,
+            period_end=obj.period_end,
+            quantity=obj.quantity or 1,
+            unit_amount=obj.unit_amount,
+            amount=obj.amount,
+            reason=obj.reason,
+        )
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"quantity": 1, **super().get_changeform_initial_data(request)}
+
+    @admin.action(description=_("Submit selected drafts"))
+    def submit_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _run(
+            self,
+            request,
+            queryset,
+            _("Submitted"),
+            lambda p: services.payment_submit(payment=p, actor=request.user),
+        )
+
+    @admin.action(description=_("Approve selected payments"))
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _run(
+            self,
+            request,
+            queryset,
+            _("Approved"),
+            lambda p: services.payment_approve(payment=p, actor=request.user),
+        )
+
+    @admin.action(description=_("Mark selected payments paid"))
+    def mark_paid_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _run(
+            self,
+            request,
+            queryset,
+            _("Marked paid"),
+            lambda p: services.payment_mark_paid(payment=p, actor=request.user),
+        )
+
+    @admin.action(description=_("Reverse selected paid payments"))
+    def reverse_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        reason = str(_("Reversed in the admin by %(user)s") % {"user": request.user.get_username()})
+        _run(
+            self,
+            request,
+            queryset,
+            _("Reversed"),
+            lambda p: services.payment_reverse(payment=p, actor=request.user, reason=reason),
+        )

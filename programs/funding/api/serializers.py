@@ -1,0 +1,268 @@
+"""Shapes of the funding API. Money is a string with 2 decimals; regions, programs and fund sources are
+given and shown by their codes."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import decimal
+import re
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from beneficiaries.models import Beneficiary
+from programs.funding.choices import PayeeKind
+from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
+from tracker.regions.api.serializers import RegionCodeField
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
+
+
+class FundSourceSerializer(serializers.ModelSerializer):
+    part_of = serializers.SlugRelatedField(
+        slug_field="code", queryset=FundSource.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = FundSource
+        fields = ["id", "code", "name_zh", "name_en", "part_of", "note", "version"]
+        read_only_fields = ["id", "version"]
+        # Uniqueness is checked by the model's full_clean in the service (one message, one place).
+        extra_kwargs = {"code": {"validators": []}}
+
+
+class UpliftsField(serializers.DictField):
+    """{designation_code: percent}; percents are stored as strings (e.g. "20")."""
+
+    child = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        values = super().to_internal_value(data)
+        return {str(code): format(percent.normalize(), "f") for code, percent in values.items()}
+
+    def to_representation(self, value: Any) -> dict[str, str]:
+        return {str(code): str(percent) for code, percent in (value or {}).items()}
+
+
+class ProgramSerializer(serializers.ModelSerializer):
+    region = RegionCodeField()
+    region_name = serializers.CharField(source="region.name_zh", read_only=True)
+    fund_source = serializers.SlugRelatedField(
+        slug_field="code", queryset=FundSource.objects.all(), required=False, allow_null=True
+    )
+    eligible_groups = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=100
+    )
+    mutually_exclusive_with = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=100
+    )
+    uplifts = UpliftsField(required=False)
+    standard_amount = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
+    min_amount = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
+    max_amount = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
+    annual_budget = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
+    max_units = serializers.IntegerField(min_value=1, max_value=100000, required=False, allow_null=True)
+
+    class Meta:
+        model = Program
+        fields = [
+            "id",
+            "code",
+            "name_zh",
+            "name_en",
+            "region",
+            "region_name",
+            "kind",
+            "payee_kind",
+            "fund_source",
+            "unit",
+            "standard_amount",
+            "min_amount",
+            "max_amount",
+            "max_units",
+            "once_per_person",
+            "eligible_groups",
+            "valid_from",
+            "valid_to",
+            "application_deadline",
+            "payment_deadline",
+            "annual_budget",
+            "uplifts",
+            "mutually_exclusive_with",
+            "policy_reference",
+            "notes",
+            "assumption",
+            "version",
+        ]
+        read_only_fields = ["id", "version"]
+        extra_kwargs = {"code": {"validators": []}}
+
+
+class ProgramBudgetSerializer(serializers.Serializer):
+    program = serializers.CharField()
+    year = serializers.IntegerField()
+    budget = serializers.DecimalField(**MONEY, allow_null=True)
+    committed = serializers.DecimalField(**MONEY)
+    paid = serializers.DecimalField(**MONEY)
+    reversed = serializers.DecimalField(**MONEY)
+    remaining = serializers.DecimalField(**MONEY, allow_null=True)
+
+
+class EmployerSerializer(serializers.ModelSerializer):
+    region = RegionCodeField()
+
+    class Meta:
+        model = Employer
+        fields = ["id", "name", "uscc", "region", "size", "industry", "version"]
+        read_only_fields = ["id", "version"]
+        extra_kwargs = {"uscc": {"validators": []}}
+
+
+class BeneficiaryBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Beneficiary
+        fields = ["id", "name", "id_number_masked"]
+
+
+class PayeeBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    uscc = serializers.CharField()
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    program = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    program_name = serializers.CharField(source="program.name_zh", read_only=True)
+    beneficiary = BeneficiaryBriefSerializer(read_only=True)
+    employer = PayeeBriefSerializer(read_only=True)
+    institution = PayeeBriefSerializer(read_only=True)
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    fund_source = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    paid_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    cause = serializers.SerializerMethodField()
+    reversal = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "program",
+            "program_name",
+            "payee_kind",
+            "beneficiary",
+            "employer",
+            "institution",
+            "region",
+            "period_start",
+            "period_end",
+            "quantity",
+            "unit_amount",
+            "amount",
+            "fund_source",
+            "status",
+            "created_by",
+            "created_at",
+            "submitted_by",
+            "submitted_at",
+            "approved_by",
+            "approved_at",
+            "paid_by",
+            "paid_at",
+            "external_reference",
+            "reason",
+            "rejection_reason",
+            "cause",
+            "reverses",
+            "reversal",
+            "version",
+        ]
+        read_only_fields = fields
+
+    def get_cause(self, obj: Payment) -> dict[str, str] | None:
+        if not obj.cause_label:
+            return None
+        return {"type": obj.cause_label, "id": obj.cause_object_id}
+
+    def get_reversal(self, obj: Payment) -> int | None:
+        try:
+            return obj.reversal.pk
+        except Payment.reversal.RelatedObjectDoesNotExist:
+            return None
+
+
+class PaymentCreateSerializer(serializers.Serializer):
+    """A new payment. The payee is `beneficiary`, `employer` or `institution` as the program's payee
+    kind says (an organisation payment may also name the `beneficiary` it is for). The period is
+    `period_start`/`period_end` or a `month` (YYYY-MM). `unit_amount` defaults to the program's
+    standard, `amount` to unit × quantity; when given they must agree with the rules."""
+
+    program = serializers.SlugRelatedField(
+        slug_field="code", queryset=Program.objects.select_related("region")
+    )
+    payee_kind = serializers.ChoiceField(choices=PayeeKind.choices, required=False)
+    beneficiary = serializers.PrimaryKeyRelatedField(
+        queryset=Beneficiary.objects.all(), required=False, allow_null=True
+    )
+    employer = serializers.PrimaryKeyRelatedField(
+        queryset=Employer.objects.all(), required=False, allow_null=True
+    )
+    institution = serializers.PrimaryKeyRelatedField(
+        queryset=TrainingInstitution.objects.all(), required=False, allow_null=True
+    )
+    period_start = serializers.DateField(required=False)
+    period_end = serializers.DateField(required=False)
+    month = serializers.CharField(
+        required=False, max_length=7, help_text=_("YYYY-MM, instead of the period.")
+    )
+    quantity = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=decimal.Decimal("0.01"), default=decimal.Decimal(1)
+    )
+    unit_amount = serializers.DecimalField(
+        **MONEY, min_value=decimal.Decimal("0.01"), required=False, allow_null=True
+    )
+    amount = serializers.DecimalField(
+        **MONEY, min_value=decimal.Decimal("0.01"), required=False, allow_null=True
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    submit = serializers.BooleanField(default=False, help_text=_("Submit at once (draft otherwise)."))
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        month = attrs.pop("month", None)
+        if month is not None:
+            match = MONTH_RE.fullmatch(month)
+            if not match or not (1 <= int(match.group(2)) <= 12) or int(match.group(1)) < 1900:
+                raise serializers.ValidationError({"month": [_("A month is written YYYY-MM.")]})
+            if "period_start" in attrs or "period_end" in attrs:
+                raise serializers.ValidationError({"month": [_("Give a month or a period, not both.")]})
+            year, number = int(match.group(1)), int(match.group(2))
+            attrs["period_start"] = dt.date(year, number, 1)
+            attrs["period_end"] = dt.date(year, number, calendar.monthrange(year, number)[1])
+        missing = [name for name in ("period_start", "period_end") if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: [_("Give the period (or a month).")] for name in missing}
+            )
+        if attrs["period_start"] > attrs["period_end"]:
+            raise serializers.ValidationError({"period_end": [_("The period ends before it starts.")]})
+        return attrs
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class MarkPaidSerializer(serializers.Serializer):
+    external_reference = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    paid_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class ApproveBatchSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**62), min_length=1, max_length=500
+    )

@@ -1,0 +1,279 @@
+"""Funding API: fund sources, programs (+ budget), employers, and the payments ledger with its
+transitions, batch approval and streaming export. Every write calls one service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from programs.funding import services
+from programs.funding.api.serializers import (
+    ApproveBatchSerializer,
+    EmployerSerializer,
+    FundSourceSerializer,
+    MarkPaidSerializer,
+    PaymentCreateSerializer,
+    PaymentSerializer,
+    ProgramBudgetSerializer,
+    ProgramSerializer,
+    ReasonSerializer,
+)
+from programs.funding.export import csv_response, xlsx_response
+from programs.funding.filtersets import (
+    EmployerFilterSet,
+    FundSourceFilterSet,
+    PaymentFilterSet,
+    ProgramFilterSet,
+)
+from programs.funding.idempotency import idempotent
+from programs.funding.models import Employer, FundSource, Payment, Program
+from programs.funding.selectors import payments_for_list, program_budget
+from tracker.accounts.choices import Role
+from tracker.api.viewsets import TrackerModelViewSet, check_if_match, ensure_in_scope
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Retry-safe key: a replay with the same key and body returns the first answer; another body is 409.",
+)
+IF_MATCH_PARAMETER = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="ETag last read; 412 when stale."
+)
+
+
+class FundSourceViewSet(TrackerModelViewSet):
+    """Fund sources (资金来源): national reference data everyone reads; administrators add them."""
+
+    queryset = FundSource.objects.select_related("part_of")
+    serializer_class = FundSourceSerializer
+    filterset_class = FundSourceFilterSet
+    http_method_names = ["get", "post", "head", "options"]
+    write_roles = frozenset()  # superusers only (RolePermission lets superusers through)
+    ordering_fields = ["id"]
+
+    def perform_create(self, serializer: Any) -> FundSource:
+        return services.fund_source_create(actor=self.request.user, **serializer.validated_data)
+
+
+class ProgramViewSet(TrackerModelViewSet):
+    """Subsidy programs. A program issued by a region applies to its subtree: a user sees those of
+    their subtree and of their region's ancestors. Reviewers (and administrators) set up programs of
+    their own region or below."""
+
+    queryset = Program.objects.select_related("region", "fund_source")
+    serializer_class = ProgramSerializer
+    filterset_class = ProgramFilterSet
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    write_roles = frozenset({Role.REVIEWER})
+    ordering_fields = ["id"]
+
+    def perform_create(self, serializer: Any) -> Program:
+        return services.program_create(actor=self.request.user, fields=serializer.validated_data)
+
+    def perform_update(self, instance: Program, serializer: Any) -> Program:
+        return services.program_update(
+            program=instance, actor=self.request.user, fields=serializer.validated_data
+        )
+
+    @extend_schema(
+        responses=ProgramBudgetSerializer,
+        parameters=[
+            OpenApiParameter(
+                "year",
+                OpenApiTypes.INT,
+                description="Budget year (default: the program's first year, else this year).",
+            )
+        ],
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def budget(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Budget, committed (submitted + approved), paid, reversed and remaining, for one year."""
+        program = self.get_object()
+        year = request.query_params.get("year")
+        if year is not None:
+            if not (year.isdigit() and 1900 <= int(year) <= 2999):
+                raise ValidationError({"year": [_("A year such as 2021.")]})
+            year = int(year)
+        return Response(ProgramBudgetSerializer(program_budget(program=program, year=year)).data)
+
+
+class EmployerViewSet(TrackerModelViewSet):
+    """Employers (用人单位), scoped by their region. Clerks and reviewers add them."""
+
+    queryset = Employer.objects.select_related("region")
+    serializer_class = EmployerSerializer
+    filterset_class = EmployerFilterSet
+    http_method_names = ["get", "post", "head", "options"]
+    write_roles = frozenset({Role.CLERK, Role.REVIEWER})
+    ordering_fields = ["id"]
+
+    def perform_create(self, serializer: Any) -> Employer:
+        return services.employer_create(actor=self.request.user, **serializer.validated_data)
+
+
+class ExportNegotiation(DefaultContentNegotiation):
+    """`?format=` chooses the export format here, not a DRF renderer; answers (errors) are JSON."""
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: Any = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+class PaymentViewSet(TrackerModelViewSet):
+    """The subsidy payments ledger, scoped by the payee's region. Clerks create and submit; reviewers
+    (never the creator or submitter) approve or reject, mark paid and reverse."""
+
+    queryset = payments_for_list()
+    serializer_class = PaymentSerializer
+    write_serializer_class = PaymentCreateSerializer
+    filterset_class = PaymentFilterSet
+    http_method_names = ["get", "post", "head", "options"]
+    write_roles = frozenset({Role.CLERK})
+    action_roles = {
+        "submit": {Role.CLERK},
+        "approve": {Role.REVIEWER},
+        "reject": {Role.REVIEWER},
+        "mark_paid": {Role.REVIEWER},
+        "reverse": {Role.REVIEWER},
+        "approve_batch": {Role.REVIEWER},
+    }
+    ordering_fields = ["id"]
+
+    @extend_schema(
+        request=PaymentCreateSerializer,
+        responses={201: PaymentSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer: Any) -> Payment:
+        data = dict(serializer.validated_data)
+        return services.payment_create(actor=self.request.user, **data)
+
+    def _transition(
+        self,
+        request: Request,
+        service: Callable[..., Payment],
+        body: Any = None,
+        code: int = status.HTTP_200_OK,
+    ) -> Response:
+        data: dict[str, Any] = {}
+        if body is not None:
+            serializer = body(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+        with transaction.atomic():
+            payment = self.get_object_for_update()
+            check_if_match(request, payment)
+            result = service(payment=payment, actor=request.user, **data)
+            ensure_in_scope(request.user, result)
+        return self.respond(payments_for_list().get(pk=result.pk), code)
+
+    @extend_schema(
+        request=None, responses=PaymentSerializer, parameters=[IDEMPOTENCY_PARAMETER, IF_MATCH_PARAMETER]
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    @idempotent
+    def submit(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """draft → submitted (all rules again, and the budget)."""
+        return self._transition(request, services.payment_submit)
+
+    @extend_schema(
+        request=None, responses=PaymentSerializer, parameters=[IDEMPOTENCY_PARAMETER, IF_MATCH_PARAMETER]
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    @idempotent
+    def approve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """submitted → approved, by a reviewer who neither created nor submitted it."""
+        return self._transition(request, services.payment_approve)
+
+    @extend_schema(
+        request=ReasonSerializer,
+        responses=PaymentSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER, IF_MATCH_PARAMETER],
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    @idempotent
+    def reject(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """submitted → rejected, with a reason."""
+        return self._transition(request, services.payment_reject, ReasonSerializer)
+
+    @extend_schema(
+        request=MarkPaidSerializer,
+        responses=PaymentSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER, IF_MATCH_PARAMETER],
+    )
+    @action(detail=True, methods=["post"], url_path="mark-paid", filterset_class=None)
+    @idempotent
+    def mark_paid(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """approved → paid, with the external payment reference."""
+        return self._transition(request, services.payment_mark_paid, MarkPaidSerializer)
+
+    @extend_schema(
+        request=ReasonSerializer,
+        responses={201: PaymentSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER, IF_MATCH_PARAMETER],
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    @idempotent
+    def reverse(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """paid → reversed: answers with the new negative entry linked to the payment (201)."""
+        return self._transition(request, services.payment_reverse, ReasonSerializer, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ApproveBatchSerializer,
+        responses=PaymentSerializer(many=True),
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @action(detail=False, methods=["post"], url_path="approve-batch", filterset_class=None)
+    @idempotent
+    def approve_batch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Approve a list of submitted payments, all or nothing."""
+        serializer = ApproveBatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ids = serializer.validated_data["ids"]
+        with transaction.atomic():
+            visible = set(
+                Payment.objects.visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True)
+            )
+            missing = {f"ids.{i}": [_("Not found.")] for i, pk in enumerate(ids) if pk not in visible}
+            if missing:
+                raise ValidationError(missing)
+            services.payments_approve_batch(payments=[Payment(pk=pk) for pk in ids], actor=request.user)
+        rows = payments_for_list().filter(pk__in=ids).order_by("pk")
+        return Response(PaymentSerializer(rows, many=True).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format", OpenApiTypes.STR, enum=["csv", "xlsx"], description="csv (default) or xlsx"
+            )
+        ],
+        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+    )
+    @action(detail=False, methods=["get"], content_negotiation_class=ExportNegotiation, pagination_class=None)
+    def export(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        """The filtered payments as CSV or XLSX, streamed, with personal data masked."""
+        fmt = request.query_params.get("format", "csv")
+        if fmt not in ("csv", "xlsx"):
+            raise ValidationError({"format": [_("csv or xlsx.")]})
+        queryset = self.filter_queryset(self.get_queryset()).order_by("id")
+        filename = f"payments-{timezone.localdate():%Y%m%d}"
+        if fmt == "xlsx":
+            return xlsx_response(queryset, filename)
+        return csv_response(queryset, filename)

@@ -1,0 +1,62 @@
+"""Choices of the funding app: what programs pay for, to whom, per what, and a payment's status."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProgramKind(models.TextChoices):
+    PUBLIC_WELFARE_POST = "public_welfare_post", _("Public-welfare post subsidy")
+    WORK_FOR_TRAINING = "work_for_training", _("Work-for-training subsidy (以工代训)")
+    TRAINING = "training", _("Training subsidy")
+    TRAINING_LIVING_ALLOWANCE = "training_living_allowance", _("Training living allowance")
+    TRANSPORT = "transport", _("Transport subsidy")
+    ENTREPRENEURSHIP = "entrepreneurship", _("Entrepreneurship subsidy")
+    LABOUR_TRANSFER_REWARD = "labour_transfer_reward", _("Labour-transfer reward")
+    SOCIAL_INSURANCE = "social_insurance", _("Social-insurance subsidy")
+    INTERNSHIP = "internship", _("Internship subsidy")
+    EMPLOYMENT_DRIVING = "employment_driving", _("Employment-driving subsidy")
+    OTHER = "other", _("Other")
+
+
+class PayeeKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    EMPLOYER = "employer", _("Employer")
+    INSTITUTION = "institution", _("Training institution")
+
+
+class Unit(models.TextChoices):
+    ONE_OFF = "one_off", _("One-off")
+    PERSON_MONTH = "person_month", _("Per person-month")
+    PERSON_DAY = "person_day", _("Per person-day")
+    PER_TRAINING = "per_training", _("Per training")
+
+
+class EmployerSize(models.TextChoices):
+    MICRO = "micro", _("Micro")
+    SMALL = "small", _("Small")
+    MEDIUM = "medium", _("Medium")
+    LARGE = "large", _("Large")
+
+
+class PaymentStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    PAID = "paid", _("Paid")
+    REVERSED = "reversed", _("Reversed")
+    # The negative entry that reverses a paid payment (its own row, linked by `reverses`).
+    REVERSAL = "reversal", _("Reversing entry")
+
+
+# Payments that occupy the payee's entitlement (once-per-person, maximum units, periods): everything
+# except rejected ones, reversed ones and the reversing entries themselves.
+LIVE_STATUSES = (
+    PaymentStatus.DRAFT,
+    PaymentStatus.SUBMITTED,
+    PaymentStatus.APPROVED,
+    PaymentStatus.PAID,
+)
+# Payments that count against the program's annual budget.
+COMMITTED_STATUSES = (PaymentStatus.SUBMITTED, PaymentStatus.APPROVED)
+BUDGET_STATUSES = (PaymentStatus.SUBMITTED, PaymentStatus.APPROVED, PaymentStatus.PAID)

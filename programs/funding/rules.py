@@ -1,0 +1,318 @@
+"""The rules every payment obeys, one function per rule, named by its code.
+
+services.py runs them for every door (API, admin, seed, and later the post subsidy run and voucher
+redemption); they are plain functions over an unsaved or saved Payment so later apps can also run
+them as a dry run. Each refusal is a ValidationError on the field concerned whose message starts with
+the rule's code (e.g. "ONCE_PER_PERSON: ...") and whose `code` is that rule code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
+
+from programs.funding.choices import BUDGET_STATUSES, LIVE_STATUSES, PayeeKind, Unit
+from programs.funding.models import Payment, Program
+
+CENT = decimal.Decimal("0.01")
+
+# Rule codes (the first word of every refusal).
+PAYEE_KIND = "PAYEE_KIND"
+PAYEE_REGION = "PAYEE_REGION"
+PAYEE_INACTIVE = "PAYEE_INACTIVE"
+PERIOD_OUTSIDE_VALIDITY = "PERIOD_OUTSIDE_VALIDITY"
+PAYMENT_DEADLINE_PASSED = "PAYMENT_DEADLINE_PASSED"
+NOT_ELIGIBLE = "NOT_ELIGIBLE"
+QUANTITY = "QUANTITY"
+AMOUNT_MISMATCH = "AMOUNT_MISMATCH"
+UNIT_AMOUNT_OUT_OF_RANGE = "UNIT_AMOUNT_OUT_OF_RANGE"
+ONCE_PER_PERSON = "ONCE_PER_PERSON"
+MAX_UNITS = "MAX_UNITS"
+PERIOD_OVERLAP = "PERIOD_OVERLAP"
+BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
+
+
+class RuleErrors:
+    """Collects refusals as {field: [messages]} and raises them together."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[ValidationError]] = {}
+
+    def add(self, field: str, code: str, message: str, params: dict[str, Any] | None = None) -> None:
+        text = f"{code}: {message % params if params else message}"
+        self.errors.setdefault(field, []).append(ValidationError(text, code=code))
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
+def money(value: decimal.Decimal) -> decimal.Decimal:
+    return value.quantize(CENT, rounding=decimal.ROUND_HALF_UP)
+
+
+def payee_field(payee_kind: str) -> str:
+    return {PayeeKind.EMPLOYER: "employer", PayeeKind.INSTITUTION: "institution"}.get(
+        payee_kind, "beneficiary"
+    )
+
+
+def subject_q(payment: Payment) -> Q:
+    """The per-person rules apply to the person a payment is for; a payment to an organisation that
+    names no person is counted against the organisation."""
+    if payment.beneficiary_id is not None:
+        return Q(beneficiary_id=payment.beneficiary_id)
+    if payment.payee_kind == PayeeKind.EMPLOYER:
+        return Q(beneficiary__isnull=True, employer_id=payment.employer_id)
+    return Q(beneficiary__isnull=True, institution_id=payment.institution_id)
+
+
+# -- the rules --------------------------------------------------------------------------------------
+
+
+def check_payee_kind(payment: Payment, program: Program, errors: RuleErrors) -> bool:
+    """PAYEE_KIND: the program pays one kind of payee, and exactly that payee is named."""
+    ok = True
+    if payment.payee_kind != program.payee_kind:
+        errors.add(
+            "payee_kind",
+            PAYEE_KIND,
+            _("the program pays a %(expected)s, not a %(given)s."),
+            {"expected": PayeeKind(program.payee_kind).label, "given": payment.payee_kind},
+        )
+        return False
+    field = payee_field(payment.payee_kind)
+    if getattr(payment, f"{field}_id") is None:
+        errors.add(field, PAYEE_KIND, _("name the payee (%(field)s)."), {"field": field})
+        ok = False
+    others = {"employer", "institution"} - {field}
+    for other in sorted(others):
+        if getattr(payment, f"{other}_id") is not None:
+            errors.add(other, PAYEE_KIND, _("this program does not pay a %(field)s."), {"field": other})
+            ok = False
+    return ok
+
+
+def check_payee_region(payment: Payment, program: Program, payee_path: str, errors: RuleErrors) -> None:
+    """PAYEE_REGION: a program issued by a region applies only within that region's subtree."""
+    if not payee_path.startswith(program.region.path):
+        errors.add(
+            payee_field(payment.payee_kind),
+            PAYEE_REGION,
+            _("the payee lies outside the region the program applies to (%(region)s)."),
+            {"region": program.region.name_zh},
+        )
+
+
+def check_person_active(payment: Payment, errors: RuleErrors) -> None:
+    """PAYEE_INACTIVE: no payment for a period starting on or after the person left the registry
+    (deceased, moved away); periods before that date can still be paid."""
+    person = payment.beneficiary
+    if person is None or person.active or person.deactivated_on is None:
+        if person is not None and not person.active and person.deactivated_on is None:
+            errors.add("beneficiary", PAYEE_INACTIVE, _("the person is no longer active in the registry."))
+        return
+    if payment.period_start >= person.deactivated_on:
+        errors.add(
+            "beneficiary",
+            PAYEE_INACTIVE,
+            _("the person left the registry on %(date)s; the period starts after that."),
+            {"date": person.deactivated_on.isoformat()},
+        )
+
+
+def check_validity(payment: Payment, program: Program, errors: RuleErrors) -> None:
+    """PERIOD_OUTSIDE_VALIDITY: the period paid for lies within the program's validity."""
+    if program.valid_from and payment.period_start < program.valid_from:
+        errors.add(
+            "period_start",
+            PERIOD_OUTSIDE_VALIDITY,
+            _("the period starts before the program's validity (from %(date)s)."),
+            {"date": program.valid_from.isoformat()},
+        )
+    if program.valid_to and payment.period_end > program.valid_to:
+        errors.add(
+            "period_end",
+            PERIOD_OUTSIDE_VALIDITY,
+            _("the period ends after the program's validity (to %(date)s)."),
+            {"date": program.valid_to.isoformat()},
+        )
+
+
+def check_payment_deadline(program: Program, today: dt.date, errors: RuleErrors) -> None:
+    """PAYMENT_DEADLINE_PASSED: after the payment deadline nothing new enters the ledger (e.g.
+    Guangzhou's 以工代训 under 粤人社规〔2020〕38号: payments to 2021-12-25). The deadline day itself
+    is still open."""
+    if program.payment_deadline and today > program.payment_deadline:
+        errors.add(
+            "program",
+            PAYMENT_DEADLINE_PASSED,
+            _("the program's payment deadline (%(date)s) has passed."),
+            {"date": program.payment_deadline.isoformat()},
+        )
+
+
+def check_eligibility(
+    payment: Payment,
+    program: Program,
+    errors: RuleErrors,
+    group_codes_on: Callable[..., set[str]] | None = None,
+) -> None:
+    """NOT_ELIGIBLE: the person belongs to one of the program's groups on the period's first day."""
+    if not program.eligible_groups:
+        return
+    if payment.beneficiary_id is None:
+        errors.add(
+            "beneficiary",
+            NOT_ELIGIBLE,
+            _("the program is for people in certain groups; name the person the payment is for."),
+        )
+        return
+    from beneficiaries.selectors import beneficiary_group_codes_on
+
+    lookup = group_codes_on or beneficiary_group_codes_on
+    codes = lookup(beneficiary=payment.beneficiary, on=payment.period_start)
+    if not codes & set(program.eligible_groups):
+        errors.add(
+            "beneficiary",
+            NOT_ELIGIBLE,
+            _("on %(date)s the person belongs to none of the program's groups (%(groups)s)."),
+            {"date": payment.period_start.isoformat(), "groups": ", ".join(program.eligible_groups)},
+        )
+
+
+def unit_bounds(
+    program: Program, designations: Iterable[str]
+) -> tuple[decimal.Decimal, decimal.Decimal | None]:
+    """(floor, ceiling) for the amount per unit at a payee with these region designations.
+
+    The floor is the program's minimum (a guaranteed level, never raised). The ceiling is its maximum,
+    or without one its standard amount, raised by the highest uplift the region's designations carry
+    (Gansu: training subsidy +10%, living allowance +20% in key counties; "可上浮" is a ceiling).
+    """
+    floor = program.min_amount if program.min_amount is not None else CENT
+    base = program.max_amount if program.max_amount is not None else program.standard_amount
+    if base is None:
+        return floor, None
+    uplift = program.uplift_percent(set(designations))
+    return floor, money(base * (1 + uplift / 100))
+
+
+def check_amounts(
+    payment: Payment, program: Program, designations: Iterable[str], errors: RuleErrors
+) -> None:
+    """QUANTITY, UNIT_AMOUNT_OUT_OF_RANGE, AMOUNT_MISMATCH: amount = unit amount × quantity (to the
+    cent, half up), and the unit amount lies within the program's bounds after uplift."""
+    quantity = payment.quantity
+    if quantity is None or quantity <= 0:
+        errors.add("quantity", QUANTITY, _("the quantity must be positive."))
+        return
+    if program.unit == Unit.ONE_OFF and quantity != 1:
+        errors.add("quantity", QUANTITY, _("a one-off payment has a quantity of 1."))
+        return
+    unit = payment.unit_amount
+    if unit is None:
+        errors.add(
+            "unit_amount",
+            UNIT_AMOUNT_OUT_OF_RANGE,
+            _("the program has no standard amount; give the unit amount."),
+        )
+        return
+    floor, ceiling = unit_bounds(program, designations)
+    if unit < floor or (ceiling is not None and unit > ceiling):
+        errors.add(
+            "unit_amount",
+            UNIT_AMOUNT_OUT_OF_RANGE,
+            _("the unit amount %(unit)s lies outside %(floor)s–%(ceiling)s for this payee's region."),
+            {"unit": unit, "floor": floor, "ceiling": ceiling if ceiling is not None else "∞"},
+        )
+    expected = money(unit * quantity)
+    if payment.amount is not None and payment.amount != expected:
+        errors.add(
+            "amount",
+            AMOUNT_MISMATCH,
+            _("the amount %(amount)s is not unit amount × quantity = %(expected)s."),
+            {"amount": payment.amount, "expected": expected},
+        )
+
+
+def check_entitlement(payment: Payment, program: Program, errors: RuleErrors) -> None:
+    """ONCE_PER_PERSON, MAX_UNITS, PERIOD_OVERLAP, over the person's (or organisation's) other live
+    payments of the program (rejected, reversed and reversing entries do not count). One query.
+
+    Once per person is also a partial unique index; the maximum units (e.g. 以工代训: 6 months) and
+    the no-overlap rule are serialised by the program row lock the services take."""
+    others = list(
+        Payment.objects.filter(subject_q(payment), program_id=program.pk, status__in=LIVE_STATUSES)
+        .exclude(pk=payment.pk)
+        .values_list("pk", "quantity", "period_start", "period_end")
+    )
+    if program.once_per_person and others:
+        errors.add(
+            payee_field(payment.payee_kind) if payment.beneficiary_id is None else "beneficiary",
+            ONCE_PER_PERSON,
+            _("the program pays once per person and payment #%(id)s already exists."),
+            {"id": others[0][0]},
+        )
+    if program.max_units is not None:
+        used = sum((row[1] for row in others), decimal.Decimal(0))
+        if used + (payment.quantity or 0) > program.max_units:
+            errors.add(
+                "quantity",
+                MAX_UNITS,
+                _("%(used)s of the %(max)s units are already used; %(asked)s more would exceed the maximum."),
+                {"used": used, "max": program.max_units, "asked": payment.quantity},
+            )
+    for pk, _quantity, start, end in others:
+        if start <= payment.period_end and end >= payment.period_start:
+            errors.add(
+                "period_start",
+                PERIOD_OVERLAP,
+                _("the period overlaps payment #%(id)s (%(start)s to %(end)s)."),
+                {"id": pk, "start": start.isoformat(), "end": end.isoformat()},
+            )
+            break
+
+
+@dataclass(frozen=True)
+class BudgetYear:
+    year: int
+    start: dt.date
+    end: dt.date
+
+
+def budget_year(day: dt.date) -> BudgetYear:
+    return BudgetYear(day.year, dt.date(day.year, 1, 1), dt.date(day.year, 12, 31))
+
+
+def check_budget(payment: Payment, program: Program, errors: RuleErrors) -> None:
+    """BUDGET_EXCEEDED: submitted + approved + paid payments of the program whose period starts in
+    the same year never exceed its annual budget. The caller holds the program row lock, so two
+    concurrent submissions cannot both see room for themselves."""
+    if program.annual_budget is None:
+        return
+    year = budget_year(payment.period_start)
+    used = (
+        Payment.objects.filter(
+            program_id=program.pk, status__in=BUDGET_STATUSES, period_start__range=(year.start, year.end)
+        )
+        .exclude(pk=payment.pk)
+        .aggregate(total=Sum("amount"))["total"]
+    ) or decimal.Decimal(0)
+    if used + payment.amount > program.annual_budget:
+        errors.add(
+            "amount",
+            BUDGET_EXCEEDED,
+            _("%(used)s of the %(year)s budget of %(budget)s is committed; %(amount)s more would exceed it."),
+            {"used": used, "year": year.year, "budget": program.annual_budget, "amount": payment.amount},
+        )
