@@ -106,12 +106,10 @@ def beneficiary_import(*, engine: str, rows: int) -> list[Row]:
     with command_context("bench-setup", source=Source.SEED):
         seed_beneficiary_groups()
 
+    # One import of all the rows (the real case: one file, one transaction), with the baseline split
+    # in two halves run before and after it, so drift in machine load or table size touches both.
     baseline_people = generate_people(rows, start=0, seed=1)
-    import_people = generate_people(rows, start=rows, seed=2)
-    content = as_csv(import_people)
-
-    # Baseline in two halves around the measured run, so drift in machine load or table size
-    # affects both sides alike.
+    content = as_csv(generate_people(rows, start=rows, seed=2))
     half = rows // 2
     with stopwatch() as first:
         plain_bulk_create(baseline_people[:half])
@@ -123,12 +121,14 @@ def beneficiary_import(*, engine: str, rows: int) -> list[Row]:
     with stopwatch() as second:
         plain_bulk_create(baseline_people[half:])
     assert result.created == rows, result
-    rate = rows / measured()
-    baseline_rate = rows / (first() + second())
+    total = rows
+    measured_seconds, baseline_seconds = measured(), first() + second()
+    rate = rows / measured_seconds
+    baseline_rate = rows / baseline_seconds
     ratio = rate / baseline_rate
     return [
         Row(
-            case=f"beneficiary import {rows:,} rows",
+            case=f"beneficiary import {total:,} rows",
             engine=engine,
             measured=rate,
             baseline=baseline_rate,
@@ -136,7 +136,7 @@ def beneficiary_import(*, engine: str, rows: int) -> list[Row]:
             ratio=ratio,
             target=f">= {IMPORT_TARGET}",
             ok=ratio >= IMPORT_TARGET,
-            detail={"seconds": measured(), "baseline_seconds": first() + second()},
+            detail={"seconds": measured_seconds, "baseline_seconds": baseline_seconds},
         )
     ]
 

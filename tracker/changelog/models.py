@@ -68,7 +68,7 @@ class ChangeEntry(models.Model):
     actor_name = models.CharField(_("actor name"), max_length=150)
     request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
-    action = models.CharField(_("action"), max_length=32, db_index=True)
+    action = models.CharField(_("action"), max_length=32)
     model = models.CharField(_("object type"), max_length=100)
     object_id = models.CharField(_("object id"), max_length=64)
     object_version = models.PositiveIntegerField(_("object version"))
@@ -86,13 +86,12 @@ class ChangeEntry(models.Model):
         ordering = ["-id"]
         constraints = [
             # Two writers can never both record version N of one object: the second fails and its
-            # transaction (and so its change) rolls back.
+            # transaction (and so its change) rolls back. Its index also serves look-ups by object.
             models.UniqueConstraint(
                 fields=["model", "object_id", "object_version"], name="changeentry_object_version_uniq"
             ),
         ]
         indexes = [
-            models.Index(fields=["model", "object_id"], name="changeentry_object_idx"),
             # `within` is a prefix match; on PostgreSQL only a pattern-ops index serves LIKE 'x%'.
             models.Index(
                 fields=["region_path"], name="changeentry_region_like_idx", opclasses=["varchar_pattern_ops"]

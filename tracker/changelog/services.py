@@ -94,6 +94,13 @@ def _insert_entries(rows: list[dict[str, Any]], *, batch_size: int = 5000) -> No
         row = {**row, "at": at_cache[at], "changes": row["_changes_json"].decode()}
         params.append(tuple(row[name] for name in ENTRY_COLUMNS))
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY is PostgreSQL's bulk path: several times faster than row-by-row INSERTs.
+            copy_sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
+            with cursor.cursor.copy(copy_sql) as copy:
+                for row in params:
+                    copy.write_row(row)
+            return
         for start in range(0, len(params), batch_size):
             cursor.executemany(sql, params[start : start + batch_size])
 
