@@ -22,30 +22,32 @@ DEMO_ACCOUNTS: dict[str, tuple[list[str], str, bool]] = {
     "clerk_wuzhou": ([Role.CLERK], "450400", False),
 }
 
-# Apps whose records clerks enter in the admin; everyone with a role may view every domain app.
-DATA_ENTRY_APPS = {"beneficiaries", "funding"}
-DOMAIN_APPS = DATA_ENTRY_APPS | {"regions", "changelog"}
-# Extra codenames per role (e.g. a reviewer changes payments to approve them).
-EXTRA_PERMISSIONS: dict[str, set[str]] = {Role.REVIEWER: {"change_payment"}}
+# Every role may view every domain app in the admin; these are the models each role may add and
+# change there (the services still decide who may do what; this only shapes the admin's forms).
+DOMAIN_APPS = {"regions", "changelog", "beneficiaries", "funding"}
+ROLE_WRITES: dict[str, dict[str, set[str]]] = {
+    Role.CLERK: {
+        "beneficiaries": {"beneficiary", "groupmembership", "statuschange", "followup"},
+        "funding": {"payment", "employer", "traininginstitution"},
+    },
+    # Reviewers set up programs and approve payments (change_payment carries the approval actions).
+    Role.REVIEWER: {"funding": {"program", "payment"}},
+    Role.INSPECTOR: {},
+    Role.ANALYST: {},
+}
 
 
 def _role_permissions(role: str) -> list[Permission]:
-    codenames: set[tuple[str, str]] = set()
+    wanted: set[tuple[str, str]] = set()
     for model in apps.get_models():
-        label = model._meta.app_label
+        label, name = model._meta.app_label, model._meta.model_name
         if label not in DOMAIN_APPS:
             continue
-        name = model._meta.model_name
-        codenames.add((label, f"view_{name}"))
-        if role == Role.CLERK and label in DATA_ENTRY_APPS:
-            codenames.update({(label, f"add_{name}"), (label, f"change_{name}")})
-        for extra in EXTRA_PERMISSIONS.get(role, set()):
-            if extra.endswith(f"_{name}"):
-                codenames.add((label, extra))
-    permissions = Permission.objects.filter(content_type__app_label__in=DOMAIN_APPS).select_related(
-        "content_type"
-    )
-    return [p for p in permissions if (p.content_type.app_label, p.codename) in codenames]
+        wanted.add((label, f"view_{name}"))
+        if name in ROLE_WRITES.get(role, {}).get(label, set()):
+            wanted.update({(label, f"add_{name}"), (label, f"change_{name}")})
+    permissions = Permission.objects.filter(content_type__app_label__in=DOMAIN_APPS).select_related("content_type")
+    return [p for p in permissions if (p.content_type.app_label, p.codename) in wanted]
 
 
 @transaction.atomic

@@ -166,6 +166,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Enum names for choices that several serializers share, so the schema names them once.
+    "ENUM_NAME_OVERRIDES": {
+        "EmploymentStatusEnum": "beneficiaries.choices.EmploymentStatus",
+        "FollowUpStatusEnum": "beneficiaries.choices.FollowUpStatus",
+        "DeactivationReasonEnum": "beneficiaries.choices.DeactivationReason",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tracker.api.schema.add_problem_responses",
@@ -189,6 +195,8 @@ FOLLOW_UP_DUE_DAYS = env_int("FOLLOW_UP_DUE_DAYS", 15)
 MONITORING_INTERVAL_DAYS = env_int("MONITORING_INTERVAL_DAYS", 90)
 # Largest beneficiary import accepted, in bytes.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+# Most rows one beneficiary import may hold.
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
