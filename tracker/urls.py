@@ -20,3 +20,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
 ]
+
+handler404 = "tracker.api.exceptions.api_not_found"
+handler500 = "tracker.api.exceptions.api_server_error"

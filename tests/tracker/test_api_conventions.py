@@ -178,3 +178,14 @@ def test_admin_change_log_is_read_only(client, superuser):
     entry = ChangeEntry.objects.first()
     assert client.get("/admin/changelog/changeentry/").status_code == 200
     assert client.post(f"/admin/changelog/changeentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_unmatched_api_url_is_a_404_problem(api, analyst):
+    res = api(analyst).get("/api/v1/regions/not a code!/")
+    assert res.status_code == 404
+    assert res["Content-Type"].startswith("application/problem+json")
+    assert res.json()["status"] == 404
+
+
+def test_country_has_null_parent(api, analyst):
+    assert api(analyst).get("/api/v1/regions/000000/").json()["parent"] is None

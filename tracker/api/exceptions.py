@@ -125,3 +125,42 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response:
         if header in response:
             problem[header] = response[header]
     return problem
+
+
+def api_not_found(request: Any, exception: Exception | None = None) -> Any:
+    """handler404: under /api/ an unmatched URL answers in the problem shape, like every API error;
+    elsewhere (the admin) Django's own page."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        body = {
+            "type": "/problems/404",
+            "title": str(TITLES[404]),
+            "status": 404,
+            "detail": str(TITLES[404]),
+            "errors": {},
+        }
+        return JsonResponse(
+            body, status=404, content_type=PROBLEM_CONTENT_TYPE, json_dumps_params={"ensure_ascii": False}
+        )
+    return page_not_found(request, exception)
+
+
+def api_server_error(request: Any) -> Any:
+    """handler500: the problem shape under /api/ (never a stack trace); Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import server_error
+
+    if request.path.startswith("/api/"):
+        body = {
+            "type": "/problems/500",
+            "title": str(TITLES[500]),
+            "status": 500,
+            "detail": str(TITLES[500]),
+            "errors": {},
+        }
+        return JsonResponse(
+            body, status=500, content_type=PROBLEM_CONTENT_TYPE, json_dumps_params={"ensure_ascii": False}
+        )
+    return server_error(request)
