@@ -189,3 +189,12 @@ def test_unmatched_api_url_is_a_404_problem(api, analyst):
 
 def test_country_has_null_parent(api, analyst):
     assert api(analyst).get("/api/v1/regions/000000/").json()["parent"] is None
+
+
+def test_oversized_body_is_413_problem(api, analyst, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    res = api(None).post(
+        "/api/v1/auth/token/", data='{"username": "' + "x" * 5000 + '"}', content_type="application/json"
+    )
+    assert res.status_code == 413
+    assert res.json()["status"] == 413

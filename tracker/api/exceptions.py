@@ -6,7 +6,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -32,6 +37,12 @@ class Conflict(exceptions.APIException):
     def __init__(self, detail: Any = None, code: str | None = None, extra: dict | None = None) -> None:
         super().__init__(detail, code)
         self.extra = extra or {}
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is larger than the server accepts.")
+    default_code = "request_too_large"
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -88,6 +99,8 @@ def problem_response(status_code: int, detail: str, errors: dict | None = None, 
 
 
 def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)):
+        return RequestTooLarge()
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(detail=as_serializer_error(exc))
     if isinstance(exc, (Http404, ObjectDoesNotExist)):
