@@ -198,3 +198,27 @@ def test_oversized_body_is_413_problem(api, analyst, settings):
     )
     assert res.status_code == 413
     assert res.json()["status"] == 413
+
+
+def test_admin_shows_a_refused_rule_on_the_form_and_writes_nothing(client, superuser, regions):
+    """The service refuses moving a region to another parent; the admin shows it on the form."""
+    client.force_login(superuser)
+    town = region_upsert(code="360302001", name_zh="测试镇", name_en="Test", level="township", parent_code="360300")
+    entries = ChangeEntry.objects.count()
+    res = client.post(
+        f"/admin/regions/region/{town.pk}/change/",
+        {
+            "code": town.code,
+            "name_zh": "搬家镇",
+            "name_en": "Test",
+            "level": "township",
+            "parent": regions["450400"].pk,
+            "designations": "[]",
+        },
+    )
+    assert res.status_code == 200  # the form again, with the error and the input kept
+    body = res.content.decode()
+    assert "cannot move to another parent" in body and "搬家镇" in body
+    town.refresh_from_db()
+    assert town.name_zh == "测试镇" and town.parent_id == regions["360300"].pk
+    assert ChangeEntry.objects.count() == entries
