@@ -203,7 +203,9 @@ def test_oversized_body_is_413_problem(api, analyst, settings):
 def test_admin_shows_a_refused_rule_on_the_form_and_writes_nothing(client, superuser, regions):
     """The service refuses moving a region to another parent; the admin shows it on the form."""
     client.force_login(superuser)
-    town = region_upsert(code="360302001", name_zh="测试镇", name_en="Test", level="township", parent_code="360300")
+    town = region_upsert(
+        code="360302001", name_zh="测试镇", name_en="Test", level="township", parent_code="360300"
+    )
     entries = ChangeEntry.objects.count()
     res = client.post(
         f"/admin/regions/region/{town.pk}/change/",

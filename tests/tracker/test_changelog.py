@@ -181,3 +181,40 @@ def test_concurrent_writers_of_one_object_cannot_fork_its_history(regions):
     with pytest.raises(DatabaseError), transaction.atomic():
         stale.save()  # both claim version 2: the unique (model, object, version) constraint refuses
     assert Region.objects.get(pk=town.pk).name_en == "first"
+
+
+def test_refresh_from_db_resets_the_diff_baseline(regions):
+    town = new_township(regions)
+    other = Region.objects.get(pk=town.pk)
+    other.name_en = "Changed elsewhere"
+    other.save()
+    town.refresh_from_db()
+    town.name_zh = "新名"
+    town.save()
+    last = entries_for(town)[-1]
+    assert last.changes == {"name_zh": ["测试镇", "新名"]}
+    assert last.object_version == 3
+
+
+def test_system_check_refuses_set_null_on_tracked_models():
+    from django.db import models
+
+    from tracker.changelog.checks import tracked_foreign_keys
+    from tracker.changelog.models import TrackedModel
+
+    assert tracked_foreign_keys() == []
+
+    class Loose(TrackedModel):
+        region = models.ForeignKey("regions.Region", null=True, on_delete=models.SET_NULL, related_name="+")
+
+        class Meta:
+            app_label = "changelog"
+
+    try:
+        errors = tracked_foreign_keys()
+        assert [e.id for e in errors] == ["changelog.E001"]
+    finally:
+        from django.apps import apps
+
+        del apps.all_models["changelog"]["loose"]
+        apps.clear_cache()

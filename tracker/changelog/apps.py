@@ -23,3 +23,4 @@ class ChangelogConfig(AppConfig):
         # without calling each instance's delete(), but it always sends post_delete when a receiver
         # is connected, inside its own transaction.
         post_delete.connect(_log_delete, dispatch_uid="tracker.changelog.log_delete")
+        from tracker.changelog import checks  # noqa: F401  (registers the system checks)

@@ -175,6 +175,18 @@ class TrackedModel(models.Model):
         instance._loaded_state = dict(zip(field_names, values, strict=True))
         return instance
 
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        # What was just read is the new "old" state for the next save's diff.
+        fields = kwargs.get("fields")
+        state = getattr(self, "_loaded_state", None)
+        if fields is None or state is None:
+            self._loaded_state = self.current_state()
+        else:
+            for name in fields:
+                attname = self._meta.get_field(name).attname
+                state[attname] = getattr(self, attname)
+
     def current_state(self) -> dict[str, Any]:
         return {field.attname: getattr(self, field.attname, None) for field in self._meta.concrete_fields}
 
