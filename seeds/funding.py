@@ -46,13 +46,17 @@ STATUS_CYCLE = [
     PaymentStatus.PAID,
     PaymentStatus.REVERSED,
     PaymentStatus.APPROVED,
+    PaymentStatus.REJECTED,
     PaymentStatus.SUBMITTED,
     PaymentStatus.DRAFT,
 ]
 UNREVIEWED_CYCLE = [PaymentStatus.SUBMITTED, PaymentStatus.DRAFT]
-MAX_SEEDED_PAYMENTS = 15
-# A few people per program keeps the examples varied.
-PER_PROGRAM = 5
+MAX_SEEDED_PAYMENTS = 24
+# A few people per program keeps the examples varied; one per status lets a region with a clerk and
+# a reviewer show every status even when it has a single program.
+PER_PROGRAM = len(STATUS_CYCLE)
+# Without a validity end, people are looked for in the year from the program's first day.
+SEARCH_DAYS = 366
 
 
 def _money(value: Any) -> decimal.Decimal | None:
@@ -169,16 +173,28 @@ def seed_payees(admin: User) -> int:
     return created
 
 
-def _month_of(program: Program, today: dt.date) -> dt.date:
-    """The first day of the month to pay: the program's first month, or else the current month."""
-    return (program.valid_from or today).replace(day=1)
+def _as_of(program: Program, today: dt.date) -> dt.date:
+    """The day the seed enters a program's payments: today, or for a program whose payment deadline
+    has passed (the 2021 programs of the source document) its last open day, the deadline itself.
+    The seed replays the bureau's data entry of that time; every rule is checked as of that day."""
+    if program.payment_deadline and program.payment_deadline < today:
+        return program.payment_deadline
+    return today
+
+
+def _window(program: Program, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The days a seeded period may start on: the program's validity, or without one the year from
+    the first day of the month the seed is entered."""
+    start = program.valid_from or as_of.replace(day=1)
+    end = program.valid_to or start + dt.timedelta(days=SEARCH_DAYS - 1)
+    return start, end
 
 
 def _period_and_quantity(
     program: Program, eligible_from: dt.date
 ) -> tuple[dt.date, dt.date, decimal.Decimal]:
-    """The period from the later of the month's start and the day the person became eligible to the
-    month's end; a person-month is prorated by calendar days (2 places, half up)."""
+    """The period from the day the person is eligible to the end of that month (within the
+    program's validity); a person-month is prorated by calendar days (2 places, half up)."""
     start = eligible_from
     if program.unit in (Unit.ONE_OFF, Unit.PER_TRAINING):
         return start, start, decimal.Decimal(1)
@@ -195,19 +211,21 @@ def _period_and_quantity(
     return start, end, quantity
 
 
-def _eligible_from(program: Program, person: Any, month_start: dt.date) -> dt.date | None:
-    """The first day in the month from which the person is in one of the program's groups."""
+def _eligible_from(program: Program, person: Any, window: tuple[dt.date, dt.date]) -> dt.date | None:
+    """The first day in the window on which the person is in one of the program's groups (the rule
+    checks the period's first day), or None. Works whatever day the seeded memberships start on."""
     from beneficiaries.models import GroupMembership
 
-    month_end = month_start.replace(day=calendar.monthrange(month_start.year, month_start.month)[1])
+    start, end = window
     if not program.eligible_groups:
-        return month_start
+        return start
     memberships = GroupMembership.objects.filter(
-        beneficiary=person, group__code__in=program.eligible_groups, valid_from__lte=month_end
-    ).order_by("valid_from")
+        beneficiary=person, group__code__in=program.eligible_groups, valid_from__lte=end
+    ).order_by("valid_from", "id")
     for membership in memberships:
-        if membership.valid_to is None or membership.valid_to >= month_start:
-            return max(month_start, membership.valid_from)
+        day = max(start, membership.valid_from)
+        if membership.valid_to is None or membership.valid_to >= day:
+            return day
     return None
 
 
@@ -229,11 +247,14 @@ def _reviewer_for(path: str, admin: User) -> User:
     return admin
 
 
-def _walk(payment: Payment, target: str, clerk: User, reviewer: User) -> None:
+def _walk(payment: Payment, target: str, clerk: User, reviewer: User, as_of: dt.date) -> None:
     if target == PaymentStatus.DRAFT:
         return
-    payment = services.payment_submit(payment=payment, actor=clerk)
+    payment = services.payment_submit(payment=payment, actor=clerk, today=as_of)
     if target == PaymentStatus.SUBMITTED:
+        return
+    if target == PaymentStatus.REJECTED:
+        services.payment_reject(payment=payment, actor=reviewer, reason="示例：材料不全，退回（种子数据）")
         return
     payment = services.payment_approve(payment=payment, actor=reviewer)
     if target == PaymentStatus.APPROVED:
@@ -246,7 +267,8 @@ def _walk(payment: Payment, target: str, clerk: User, reviewer: User) -> None:
 
 
 def seed_payments(admin: User, stdout: Any) -> int:
-    """A handful of payments to seeded people, through the real services, in every status."""
+    """Payments to seeded people (and to a seeded employer for the person it employs), through the
+    real services, in every status: draft, submitted, approved, rejected, paid, reversed."""
     from beneficiaries.models import Beneficiary
 
     done = set(Payment.objects.filter(cause_label=SEED_CAUSE).values_list("cause_object_id", flat=True))
@@ -254,14 +276,24 @@ def seed_payments(admin: User, stdout: Any) -> int:
         stdout.write("  no beneficiaries seeded yet: example payments skipped")
         return 0
     today = timezone.localdate()
-    programs = Program.objects.filter(payee_kind=PayeeKind.PERSON).select_related("region").order_by("code")
+    programs = (
+        Program.objects.filter(payee_kind__in=[PayeeKind.PERSON, PayeeKind.EMPLOYER])
+        .select_related("region")
+        .order_by("code")
+    )
     created = 0
     seeded = len(done)
     reviewed = unreviewed = 0
     for program in programs:
-        if program.payment_deadline and program.payment_deadline < today:
-            continue
-        month_start = _month_of(program, today)
+        if program.standard_amount is None:
+            continue  # no standard to pay by: the amount is decided case by case
+        employer = None
+        if program.payee_kind == PayeeKind.EMPLOYER:
+            employer = Employer.objects.within(program.region.path).order_by("id").first()
+            if employer is None:
+                continue
+        as_of = _as_of(program, today)
+        window = _window(program, as_of)
         people = Beneficiary.objects.within(program.region.path).filter(active=True).order_by("id")
         per_program = 0
         for person in people[:200]:
@@ -273,37 +305,41 @@ def seed_payments(admin: User, stdout: Any) -> int:
             if cause_id in done:
                 per_program += 1
                 continue
-            eligible_from = _eligible_from(program, person, month_start)
+            eligible_from = _eligible_from(program, person, window)
             if eligible_from is None:
                 continue
             start, end, quantity = _period_and_quantity(program, eligible_from)
-            path = Region.cached_path(person.region_id)
+            path = Region.cached_path((employer or person).region_id)
             # The region's demo clerk and reviewer where there are some; the administrator otherwise
             # (maker-checker: never both roles by the same account, so then the payment stays submitted).
             clerk = _clerk_for(path) or admin
             reviewer = _reviewer_for(path, admin)
             if reviewer == clerk:
                 target = UNREVIEWED_CYCLE[unreviewed % len(UNREVIEWED_CYCLE)]
-                unreviewed += 1
             else:
                 target = STATUS_CYCLE[reviewed % len(STATUS_CYCLE)]
-                reviewed += 1
             try:
                 with transaction.atomic():
                     payment = services.payment_create(
                         actor=clerk,
                         program=program,
                         beneficiary=person,
+                        employer=employer,
                         period_start=start,
                         period_end=end,
                         quantity=quantity,
                         reason="示例发放（种子数据）",
                         cause=(SEED_CAUSE, cause_id),
+                        today=as_of,
                     )
-                    _walk(payment, target, clerk, reviewer)
+                    _walk(payment, target, clerk, reviewer, as_of)
             except (ValidationError, PermissionDenied, Conflict) as exc:
                 stdout.write(f"  payment {program.code} -> #{person.pk} skipped: {exc}")
                 continue
+            if reviewer == clerk:
+                unreviewed += 1
+            else:
+                reviewed += 1
             created += 1
             seeded += 1
             per_program += 1

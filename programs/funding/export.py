@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from programs.funding.models import Payment
 
 CHUNK = 2000
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -138,5 +139,5 @@ def xlsx_response(queryset: QuerySet[Payment], filename: str) -> FileResponse:
         handle,
         as_attachment=True,
         filename=f"{filename}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=XLSX_MEDIA_TYPE,
     )

@@ -6,7 +6,7 @@ as the write it answers, so either both exist or neither does. A replay with the
 same request (method, path and JSON body) returns the stored status and body; the same key with a
 different request is 409. Refused requests (4xx) are not stored: nothing was written, so the client
 may fix the request and retry with the same key. Two requests with one key at the same moment: the
-second to commit loses on the unique (user, key) index and gets 409, and its write is rolled back.
+key is claimed before the write, so the second waits for the first and then gets its answer.
 """
 
 from __future__ import annotations
@@ -49,8 +49,38 @@ def _valid_key(key: str) -> bool:
     return 0 < len(key) <= 255 and key.isprintable()
 
 
+class _Raced(Exception):
+    """Another request with the same key committed while this one waited for the key."""
+
+
+class _Refused(Exception):
+    """The view answered without a 2xx: undo the key so the client may fix the request and retry."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str, key: str) -> Response:
+    if record.fingerprint != fingerprint:
+        raise Conflict(
+            _("IDEMPOTENCY_KEY_REUSED: this key was used for a different request."),
+            extra={"idempotency_key": key},
+        )
+    response = Response(record.response_body, status=record.response_status)
+    for name, value in (record.response_headers or {}).items():
+        response[name] = value
+    response[REPLAYED_HEADER] = "true"
+    return response
+
+
 def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Decorate a write view method (create or a transition action) to honour Idempotency-Key."""
+    """Decorate a write view method (create or a transition action) to honour Idempotency-Key.
+
+    The key is claimed (its row inserted) before the write runs, in the write's transaction, so a
+    second request with the same key waits on the unique index until the first one finishes: if the
+    first committed, the second gets its stored answer (or 409 for another body); if it was refused
+    or failed, the second runs. Without the claim, a client retrying while its first attempt was still
+    running got the rules' refusal of a duplicate (e.g. PERIOD_OVERLAP 400) instead of the answer."""
 
     @functools.wraps(view)
     def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -61,42 +91,43 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
         if not _valid_key(key):
             raise ValidationError({HEADER: [_("An idempotency key has 1 to 255 printable characters.")]})
         fingerprint = request_fingerprint(request)
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
-            if record is not None:
-                if record.fingerprint != fingerprint:
-                    raise Conflict(
-                        _("IDEMPOTENCY_KEY_REUSED: this key was used for a different request."),
-                        extra={"idempotency_key": key},
-                    )
-                response = Response(record.response_body, status=record.response_status)
-                for name, value in (record.response_headers or {}).items():
-                    response[name] = value
-                response[REPLAYED_HEADER] = "true"
-                return response
-            response = view(self, request, *args, **kwargs)
-            if 200 <= response.status_code < 300:
-                body = json.loads(JSONRenderer().render(response.data) or b"null")
-                headers = {name: response[name] for name in KEPT_HEADERS if name in response}
+        record = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+        if record is not None:
+            return _replay(record, fingerprint, key)
+        claim = IdempotencyRecord(
+            user=request.user,
+            key=key,
+            fingerprint=fingerprint,
+            method=request.method,
+            path=request.path[:255],
+            response_status=0,
+        )
+        try:
+            with transaction.atomic():
                 try:
                     with transaction.atomic():
-                        IdempotencyRecord(
-                            user=request.user,
-                            key=key,
-                            fingerprint=fingerprint,
-                            method=request.method,
-                            path=request.path[:255],
-                            response_status=response.status_code,
-                            response_body=body,
-                            response_headers=headers,
-                        ).save()
+                        claim.save()
                 except IntegrityError as exc:
-                    raise Conflict(
-                        _(
-                            "IDEMPOTENCY_KEY_IN_USE: another request with this key completed first; retry to get its answer."
-                        ),
-                        extra={"idempotency_key": key},
-                    ) from exc
-            return response
+                    raise _Raced() from exc
+                response = view(self, request, *args, **kwargs)
+                if not 200 <= response.status_code < 300:
+                    raise _Refused(response)
+                claim.response_status = response.status_code
+                claim.response_body = json.loads(JSONRenderer().render(response.data) or b"null")
+                claim.response_headers = {name: response[name] for name in KEPT_HEADERS if name in response}
+                claim.save(update_fields=["response_status", "response_body", "response_headers"])
+                return response
+        except _Refused as refused:
+            return refused.response
+        except _Raced:
+            record = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+            if record is None or record.response_status == 0:
+                raise Conflict(
+                    _(
+                        "IDEMPOTENCY_KEY_IN_USE: another request with this key is being processed; retry to get its answer."
+                    ),
+                    extra={"idempotency_key": key},
+                ) from None
+            return _replay(record, fingerprint, key)
 
     return wrapper

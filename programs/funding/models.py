@@ -249,20 +249,27 @@ class Program(TrackedModel):
             errors.setdefault("uplifts", []).append(_("A mapping of designation code to percent."))
         else:
             known = set(Designation.objects.filter(code__in=list(uplifts)).values_list("code", flat=True))
+            normalised: dict[str, str] = {}
             for code, percent in uplifts.items():
                 if code not in known:
                     errors.setdefault("uplifts", []).append(
                         _("Unknown designation code: %(code)s") % {"code": code}
                     )
                     continue
-                try:
-                    value = decimal.Decimal(str(percent))
-                except decimal.InvalidOperation:
-                    value = None
-                if value is None or not value.is_finite() or not (0 <= value <= 100):
+                value = _percent(percent)
+                if value is None or not (0 <= value <= 100):
                     errors.setdefault("uplifts", []).append(
-                        _("The uplift for %(code)s must be a percent between 0 and 100.") % {"code": code}
+                        _(
+                            "The uplift for %(code)s must be a percent between 0 and 100 with at most 2 decimals."
+                        )
+                        % {"code": code}
                     )
+                    continue
+                normalised[code] = format(value.normalize(), "f")
+            if "uplifts" not in errors:
+                # Stored as decimal strings, so no binary float ever enters the money arithmetic
+                # (a JSON number typed in the admin or passed by a script becomes "20.5").
+                self.uplifts = normalised
 
         exclusive = self.mutually_exclusive_with
         if not isinstance(exclusive, list) or not all(isinstance(c, str) for c in exclusive):
@@ -286,6 +293,20 @@ class Program(TrackedModel):
             if code in (self.uplifts or {}):
                 best = max(best, decimal.Decimal(str(self.uplifts[code])))
         return best
+
+
+def _percent(value: Any) -> decimal.Decimal | None:
+    """A percent as a finite Decimal with at most 2 decimals, from a string or a JSON number (not a
+    boolean); None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, decimal.Decimal)):
+        return None
+    try:
+        number = decimal.Decimal(str(value).strip())
+    except decimal.InvalidOperation:
+        return None
+    if not number.is_finite() or number.as_tuple().exponent < -2:
+        return None
+    return number
 
 
 class Employer(TrackedModel):

@@ -199,6 +199,8 @@ def unit_bounds(
     The floor is the program's minimum (a guaranteed level, never raised). The ceiling is its maximum,
     or without one its standard amount, raised by the highest uplift the region's designations carry
     (Gansu: training subsidy +10%, living allowance +20% in key counties; "可上浮" is a ceiling).
+    The raised ceiling is quantized to the cent with ROUND_HALF_UP (0.03 yuan + 50% = 0.045 -> 0.05),
+    in Decimal arithmetic throughout; never binary floating point.
     """
     floor = program.min_amount if program.min_amount is not None else CENT
     base = program.max_amount if program.max_amount is not None else program.standard_amount
@@ -310,9 +312,12 @@ def check_budget(payment: Payment, program: Program, errors: RuleErrors) -> None
         .aggregate(total=Sum("amount"))["total"]
     ) or decimal.Decimal(0)
     if used + payment.amount > program.annual_budget:
+        # The sum already committed is not named: a program issued above the actor's region is
+        # spent in other regions too, which the actor may not see (GET .../budget/ shows a user
+        # the whole program's figures only when their scope covers it).
         errors.add(
             "amount",
             BUDGET_EXCEEDED,
-            _("%(used)s of the %(year)s budget of %(budget)s is committed; %(amount)s more would exceed it."),
-            {"used": used, "year": year.year, "budget": program.annual_budget, "amount": payment.amount},
+            _("%(amount)s more would exceed the program's %(year)s budget of %(budget)s."),
+            {"year": year.year, "budget": program.annual_budget, "amount": payment.amount},
         )

@@ -25,14 +25,24 @@ def program_budget_year_default(program: Program) -> int:
     return timezone.localdate().year
 
 
-def program_budget(*, program: Program, year: int | None = None) -> dict[str, Any]:
+def program_budget(*, program: Program, year: int | None = None, user: Any = None) -> dict[str, Any]:
     """Budget, committed (submitted + approved), paid, reversed and remaining for one year of a
-    program (payments count in the year their period starts). One aggregate query."""
+    program (payments count in the year their period starts). One aggregate query.
+
+    With a `user` whose region does not cover the program's issuing region (a city clerk looking at a
+    provincial or national program), the figures are those of the payments the user can see and
+    `remaining` is None: the program's spending elsewhere is outside their scope, and the remaining
+    amount would reveal it."""
     year = year or program_budget_year_default(program)
     span = budget_year(dt.date(year, 1, 1))
-    totals = Payment.objects.filter(
-        program_id=program.pk, period_start__range=(span.start, span.end)
-    ).aggregate(
+    payments = Payment.objects.all()
+    whole = True
+    if user is not None:
+        scope = getattr(user, "scope_path", None)
+        whole = scope is not None and program.region.path.startswith(scope)
+        if not whole:
+            payments = payments.visible_to(user)
+    totals = payments.filter(program_id=program.pk, period_start__range=(span.start, span.end)).aggregate(
         committed=Sum("amount", filter=Q(status__in=COMMITTED_STATUSES)),
         paid=Sum("amount", filter=Q(status=PaymentStatus.PAID)),
         reversed=Sum("amount", filter=Q(status=PaymentStatus.REVERSED)),
@@ -48,7 +58,7 @@ def program_budget(*, program: Program, year: int | None = None) -> dict[str, An
         "committed": committed,
         "paid": paid,
         "reversed": reversed_,
-        "remaining": None if budget is None else budget - committed - paid,
+        "remaining": None if budget is None or not whole else budget - committed - paid,
     }
 
 

@@ -302,9 +302,11 @@ def payment_create(
     )
     if period_start > period_end:
         raise ValidationError({"period_end": [_("The period ends before it starts.")]})
-    payee = payment.payee
-    if payee is not None:
-        _require_in_scope(actor, Region.cached_path(payee.region_id))
+    # The actor writes only for payees and people in their region: an organisation payment that
+    # names a person outside it would otherwise let the rules below reveal that person's groups and
+    # payments.
+    for party in {payment.payee, payment.beneficiary} - {None}:
+        _require_in_scope(actor, Region.cached_path(party.region_id))
     validate_payment(payment, program, today=today)
     if payment.amount is None:
         payment.amount = rules.money(payment.unit_amount * payment.quantity)
@@ -340,8 +342,10 @@ def payment_submit(*, payment: Payment, actor: Any, today: dt.date | None = None
     """draft → submitted. Every rule runs again (the person's groups or the program may have changed
     since the draft), and now the budget: submitted + approved + paid stay within it."""
     _require_role(actor, Role.CLERK)
-    program = _lock_program(payment.program_id)
+    # Lock order everywhere: the payment row, then the program row (the API's transition view has
+    # already locked the payment when it calls this); the opposite order here deadlocked against it.
     payment = _lock_payment(payment)
+    program = _lock_program(payment.program_id)
     _require_in_scope(actor, Region.cached_path(payment.region_id))
     _expect_status(payment, PaymentStatus.DRAFT)
     _submit(payment, program, actor, today=today)
@@ -396,6 +400,10 @@ def payment_mark_paid(
     now = timezone.now()
     if paid_at is not None and paid_at > now:
         raise ValidationError({"paid_at": [_("The payment date cannot be in the future.")]})
+    if paid_at is not None and payment.approved_at is not None and paid_at < payment.approved_at:
+        # Money leaves only after the second person approved it (maker-checker); a transfer dated
+        # earlier would be a payment made without approval.
+        raise ValidationError({"paid_at": [_("The payment date cannot be before the approval.")]})
     payment.status = PaymentStatus.PAID
     payment.paid_by = actor
     payment.paid_at = paid_at or now

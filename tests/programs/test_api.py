@@ -90,12 +90,16 @@ def test_bad_input_is_400(api, clerk, program, person, extra):
     assert not Payment.objects.exists()
 
 
-def test_create_into_an_out_of_scope_region_is_403(api, clerk, make_program, person_in):
+def test_create_for_a_person_outside_the_scope_is_refused(api, clerk, make_program, person_in):
+    """The person is looked up within the caller's scope, so someone outside it answers exactly like
+    an id that does not exist (400 on the field), never 403, which would reveal that the id exists.
+    The service itself still refuses with 403 (test_only_clerks_create_and_only_in_scope)."""
     program = make_program(region="000000")
     stranger = person_in("450400")
     before = ChangeEntry.objects.count()
     response = api(clerk).post(PAYMENTS, body(program, stranger), format="json")
-    assert response.status_code == 403
+    assert response.status_code == 400
+    assert "does not exist" in response.json()["errors"]["beneficiary"][0]
     assert not Payment.objects.exists()
     assert ChangeEntry.objects.count() == before
 

@@ -108,7 +108,14 @@ class ProgramBudgetSerializer(serializers.Serializer):
     committed = serializers.DecimalField(**MONEY)
     paid = serializers.DecimalField(**MONEY)
     reversed = serializers.DecimalField(**MONEY)
-    remaining = serializers.DecimalField(**MONEY, allow_null=True)
+    remaining = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text=_(
+            "Budget minus committed and paid; null without a budget, or when the program is issued "
+            "above your region (the figures then cover your region only)."
+        ),
+    )
 
 
 class EmployerSerializer(serializers.ModelSerializer):
@@ -196,23 +203,38 @@ class PaymentSerializer(serializers.ModelSerializer):
             return None
 
 
+class ScopedRelatedMixin:
+    """Offers only the records the caller can see, so a record outside their region answers exactly
+    like one that does not exist (the error never reveals its existence)."""
+
+    def get_queryset(self) -> Any:
+        queryset = super().get_queryset()  # type: ignore[misc]
+        request = self.context.get("request")  # type: ignore[attr-defined]
+        return queryset.visible_to(request.user if request is not None else None)
+
+
+class ScopedSlugRelatedField(ScopedRelatedMixin, serializers.SlugRelatedField):
+    pass
+
+
+class ScopedPrimaryKeyRelatedField(ScopedRelatedMixin, serializers.PrimaryKeyRelatedField):
+    pass
+
+
 class PaymentCreateSerializer(serializers.Serializer):
     """A new payment. The payee is `beneficiary`, `employer` or `institution` as the program's payee
     kind says (an organisation payment may also name the `beneficiary` it is for). The period is
     `period_start`/`period_end` or a `month` (YYYY-MM). `unit_amount` defaults to the program's
     standard, `amount` to unit × quantity; when given they must agree with the rules."""
 
-    program = serializers.SlugRelatedField(
-        slug_field="code", queryset=Program.objects.select_related("region")
-    )
+    # Every reference is looked up within the caller's scope (see ScopedRelatedMixin).
+    program = ScopedSlugRelatedField(slug_field="code", queryset=Program.objects.select_related("region"))
     payee_kind = serializers.ChoiceField(choices=PayeeKind.choices, required=False)
-    beneficiary = serializers.PrimaryKeyRelatedField(
+    beneficiary = ScopedPrimaryKeyRelatedField(
         queryset=Beneficiary.objects.all(), required=False, allow_null=True
     )
-    employer = serializers.PrimaryKeyRelatedField(
-        queryset=Employer.objects.all(), required=False, allow_null=True
-    )
-    institution = serializers.PrimaryKeyRelatedField(
+    employer = ScopedPrimaryKeyRelatedField(queryset=Employer.objects.all(), required=False, allow_null=True)
+    institution = ScopedPrimaryKeyRelatedField(
         queryset=TrainingInstitution.objects.all(), required=False, allow_null=True
     )
     period_start = serializers.DateField(required=False)

@@ -30,7 +30,7 @@ from programs.funding.api.serializers import (
     ProgramSerializer,
     ReasonSerializer,
 )
-from programs.funding.export import csv_response, xlsx_response
+from programs.funding.export import XLSX_MEDIA_TYPE, csv_response, xlsx_response
 from programs.funding.filtersets import (
     EmployerFilterSet,
     FundSourceFilterSet,
@@ -101,14 +101,18 @@ class ProgramViewSet(TrackerModelViewSet):
     )
     @action(detail=True, methods=["get"], filterset_class=None)
     def budget(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Budget, committed (submitted + approved), paid, reversed and remaining, for one year."""
+        """Budget, committed (submitted + approved), paid, reversed and remaining, for one year.
+        For a program issued above the caller's region the figures cover the caller's region only and
+        `remaining` is null (the rest is outside their scope)."""
         program = self.get_object()
         year = request.query_params.get("year")
         if year is not None:
             if not (year.isdigit() and 1900 <= int(year) <= 2999):
                 raise ValidationError({"year": [_("A year such as 2021.")]})
             year = int(year)
-        return Response(ProgramBudgetSerializer(program_budget(program=program, year=year)).data)
+        return Response(
+            ProgramBudgetSerializer(program_budget(program=program, year=year, user=request.user)).data
+        )
 
 
 class EmployerViewSet(TrackerModelViewSet):
@@ -239,8 +243,16 @@ class PaymentViewSet(TrackerModelViewSet):
         request=ApproveBatchSerializer,
         responses=PaymentSerializer(many=True),
         parameters=[IDEMPOTENCY_PARAMETER],
+        filters=False,
     )
-    @action(detail=False, methods=["post"], url_path="approve-batch", filterset_class=None)
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="approve-batch",
+        filterset_class=None,
+        pagination_class=None,
+        filter_backends=[],
+    )
     @idempotent
     def approve_batch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Approve a list of submitted payments, all or nothing."""
@@ -264,7 +276,11 @@ class PaymentViewSet(TrackerModelViewSet):
                 "format", OpenApiTypes.STR, enum=["csv", "xlsx"], description="csv (default) or xlsx"
             )
         ],
-        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSX_MEDIA_TYPE): OpenApiTypes.BINARY,
+        },
+        filters=True,
     )
     @action(detail=False, methods=["get"], content_negotiation_class=ExportNegotiation, pagination_class=None)
     def export(self, request: Request, *args: Any, **kwargs: Any) -> Any:
