@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from beneficiaries.choices import EmploymentStatus, FollowUpStatus
 from beneficiaries.identity import normalise_id_number
@@ -17,6 +21,44 @@ from beneficiaries.selectors import follow_ups_overdue, memberships_on, unverifi
 from beneficiaries.services import normalise_phone
 from tracker.api.filters import TrackerFilterSet
 from tracker.pii import keyed_hash
+
+MAX_ID = 2**63 - 1  # the largest primary key (bigint); anything larger would overflow the database
+
+
+@extend_schema_field(OpenApiTypes.INT64)
+class IdFilter(django_filters.NumberFilter):
+    """A record id: a whole number within the database's range (else 400, never an overflow)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class StrictBooleanField(forms.CharField):
+    """true/false (also 1/0, yes/no); any other value is a 400 rather than silently ignored (the
+    default widget reads an unknown value as "no filter", so a typo returned the unfiltered list)."""
+
+    _TRUE = frozenset({"true", "1", "yes"})
+    _FALSE = frozenset({"false", "0", "no"})
+
+    def clean(self, value: Any) -> bool | None:
+        text = super().clean(value).strip().lower()
+        if text == "":
+            return None
+        if text in self._TRUE:
+            return True
+        if text in self._FALSE:
+            return False
+        raise forms.ValidationError(_("Expected true or false."), code="invalid")
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
 
 _ID_NUMBER = re.compile(r"[0-9]{17}[0-9Xx]")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
@@ -30,8 +72,8 @@ class BeneficiaryFilterSet(TrackerFilterSet):
     status = django_filters.ChoiceFilter(
         choices=EmploymentStatus.choices, label=_("Current employment status")
     )
-    willing_to_work = django_filters.BooleanFilter(label=_("Willing to work"))
-    active = django_filters.BooleanFilter(label=_("Active"))
+    willing_to_work = StrictBooleanFilter(label=_("Willing to work"))
+    active = StrictBooleanFilter(label=_("Active"))
     registered_since = django_filters.DateFilter(
         method="filter_registered_since", label=_("Registered on or after (date)")
     )
@@ -55,9 +97,14 @@ class BeneficiaryFilterSet(TrackerFilterSet):
 
     def filter_registered_since(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
         start = timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+        try:
+            start.astimezone(dt.UTC)
+        except OverflowError:
+            # Midnight of 0001-01-01 east of UTC is before year 1 in UTC: no one registered earlier.
+            return queryset
         return queryset.filter(registered_at__gte=start)
 
-    def filter_unverified(self, queryset: QuerySet, name: str, value: object) -> QuerySet:
+    def filter_unverified(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         return queryset.filter(unverified_since(days=int(value)))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -75,10 +122,8 @@ class BeneficiaryFilterSet(TrackerFilterSet):
 
 class FollowUpFilterSet(TrackerFilterSet):
     status = django_filters.ChoiceFilter(choices=FollowUpStatus.choices, label=_("Status"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Open and past its due date"))
-    beneficiary = django_filters.NumberFilter(
-        field_name="beneficiary_id", min_value=1, label=_("Beneficiary id")
-    )
+    overdue = StrictBooleanFilter(method="filter_overdue", label=_("Open and past its due date"))
+    beneficiary = IdFilter(field_name="beneficiary_id", label=_("Beneficiary id"))
     due_before = django_filters.DateFilter(
         field_name="due_on", lookup_expr="lt", label=_("Due before (date)")
     )
@@ -87,7 +132,7 @@ class FollowUpFilterSet(TrackerFilterSet):
         model = FollowUp
         fields = ["within", "status", "overdue", "beneficiary", "due_before"]
 
-    def filter_overdue(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         if value is None:
             return queryset
         condition = follow_ups_overdue()

@@ -24,12 +24,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from beneficiaries.choices import Gender
 from beneficiaries.models import PHONE_PURPOSE, Beneficiary, BeneficiaryGroup, GroupMembership
-from beneficiaries.selectors import memberships_on
 from beneficiaries.services import apply_person_values, clean_person
 from tracker.changelog.context import Source, change_context
 from tracker.changelog.services import tracked_bulk_create, tracked_bulk_update
@@ -95,6 +95,7 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d")
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 BOM = b"\xef\xbb\xbf"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 Progress = Callable[[str, int, int], None]
 
@@ -395,6 +396,17 @@ def beneficiaries_import(
     parsed: list[_Row] = []
     for number, cells in table.rows:
         raw = {name: cells[i] if i < len(cells) else None for i, name in by_index.items()}
+        for name, value in raw.items():
+            if isinstance(value, str) and "\x00" in value:
+                # PostgreSQL cannot store NUL in text; the API refuses it too.
+                errors.append(
+                    {
+                        "row": number,
+                        "column": labels.get(name, name),
+                        "message": _("Null characters are not allowed."),
+                    }
+                )
+                raw[name] = value.replace("\x00", "")
         parsed.append(_Row(number=number, raw=raw))
 
     # Bulk look-ups: regions and groups named in the file, in a few queries.
@@ -589,14 +601,16 @@ def _write_updates(rows: list[_Row], today: dt.date, scope_path: str, progress: 
             fields |= diff
     if changed:
         tracked_bulk_update(Beneficiary, changed, sorted(fields))
-    # Groups named in the file are added (from today) where not already held.
+    # Groups named in the file are added (from today, open-ended) where not already held today or
+    # later: periods of one group may not overlap (services.membership_add), so a membership that
+    # starts in the future is left as it is rather than doubled.
     held: set[tuple[int, int]] = set()
     pks = [r.existing_pk for r in rows if r.groups]
     for chunk in _chunks(pks):
         held.update(
-            GroupMembership.objects.filter(memberships_on(today), beneficiary_id__in=chunk).values_list(
-                "beneficiary_id", "group_id"
-            )
+            GroupMembership.objects.filter(
+                Q(valid_to__isnull=True) | Q(valid_to__gte=today), beneficiary_id__in=chunk
+            ).values_list("beneficiary_id", "group_id")
         )
     memberships = [
         GroupMembership(beneficiary=locked[r.existing_pk], group=g, valid_from=today)
@@ -637,7 +651,7 @@ def template(*, fmt: str, english: bool = False) -> tuple[bytes, str]:
         notes.append([name, zh, "yes" if required else "no", doc])
     out = io.BytesIO()
     workbook.save(out)
-    return out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return out.getvalue(), XLSX_CONTENT_TYPE
 
 
 __all__ = [

@@ -249,6 +249,18 @@ def beneficiary_update(
                 _("%(field)s follows from the identity number and cannot differ from it.")
                 % {"field": Beneficiary._meta.get_field(name).verbose_name},
             )
+    card = cleaned.values.get("social_security_card")
+    if (
+        card
+        and "id_number" not in cleaned.values
+        and (keyed_hash(card, purpose=ID_NUMBER_PURPOSE) == beneficiary.id_number_hash)
+    ):
+        # The same rule as at registration, when only the card changes: the card column is shown
+        # in the clear, so the identity number must not be copied into it.
+        cleaned.add(
+            "social_security_card",
+            _("Enter the card number, not the identity number (it would be shown unmasked)."),
+        )
     _raise(cleaned.errors)
     if "id_number_hash" in cleaned.values and cleaned.values["id_number_hash"] == beneficiary.id_number_hash:
         # Same number: keep the ciphertext (a new nonce would log a change that is not one).
@@ -414,9 +426,13 @@ def membership_add(
     actor: Any,
 ) -> GroupMembership:
     """Record membership of a group over a period. Periods of the same group may not overlap, so
-    "member of G on D" has one answer."""
+    "member of G on D" has one answer; a period starts no earlier than the person's birth."""
     if valid_to is not None and valid_to < valid_from:
         raise ValidationError({"valid_to": [_("The end of a membership cannot be before its start.")]})
+    if valid_from < beneficiary.birth_date:
+        raise ValidationError(
+            {"valid_from": [_("A membership cannot start before the person's date of birth.")]}
+        )
     overlapping = GroupMembership.objects.filter(beneficiary=beneficiary, group=group)
     overlapping = overlapping.filter(valid_to__isnull=True) | overlapping.filter(valid_to__gte=valid_from)
     if valid_to is not None:

@@ -19,13 +19,22 @@ from faker import Faker
 
 from beneficiaries.choices import EmploymentStatus, Gender, StatusSource
 from beneficiaries.identity import make_id_number, parse_id_number
-from beneficiaries.models import Beneficiary
+from beneficiaries.models import Beneficiary, GroupMembership
 from beneficiaries.selectors import beneficiary_by_id_number
-from beneficiaries.services import beneficiary_create, beneficiary_group_upsert, status_change_record
+from beneficiaries.services import (
+    beneficiary_create,
+    beneficiary_group_upsert,
+    groups_by_code,
+    membership_add,
+    status_change_record,
+)
 from seeds.data_files import load
 from tracker.regions.models import Region
 
 SEED = 20210815
+# The example people have been members of their groups since before the 2021 programs they are paid
+# under (seeds/funding.py), so seeded 2021 payments are for people eligible on their dates.
+MEMBERSHIPS_FROM = dt.date(2021, 1, 1)
 # Where the example people live (codes from seeds/data/regions.yaml), with how many each.
 PEOPLE_PER_REGION = {
     "360300": 6,
@@ -76,8 +85,8 @@ def seed_beneficiary_groups() -> int:
 
 
 def _valid_id_number(region_code: str, birth_date: dt.date, seq: int, gender: str, today: dt.date) -> str:
-    """A valid number for the region; where the region's own code did not exist in the birth year
-    (e.g. 呈贡区 530114 since 2011), the parent city's or province's code, as a real number would."""
+    """A valid number for the region; should the region's own code be unknown to the division-code
+    table, the parent city's or province's code, as a real number issued there would carry."""
     candidates = [make_id_number(region_code, birth_date, seq, gender)]
     prefix = candidates[0][:6]
     candidates += [make_id_number(f"{prefix[:4]}00", birth_date, seq, gender)]
@@ -88,6 +97,23 @@ def _valid_id_number(region_code: str, birth_date: dt.date, seq: int, gender: st
         except ValidationError:
             continue
     raise RuntimeError(f"no valid identity number for {region_code} {birth_date}")
+
+
+def _backdate_memberships(person: Beneficiary, group_codes: list[str]) -> None:
+    """Databases seeded before memberships started on MEMBERSHIPS_FROM: give each seeded group a
+    membership from MEMBERSHIPS_FROM up to the day before the current one began (through the
+    service, so it is logged). Nothing to do, and nothing written, once that is so."""
+    for _code, group in sorted(groups_by_code(group_codes).items()):
+        held = list(GroupMembership.objects.filter(beneficiary=person, group=group).order_by("valid_from"))
+        if not held or held[0].valid_from <= MEMBERSHIPS_FROM:
+            continue
+        membership_add(
+            beneficiary=person,
+            group=group,
+            valid_from=MEMBERSHIPS_FROM,
+            valid_to=held[0].valid_from - dt.timedelta(days=1),
+            actor=None,
+        )
 
 
 def seed_beneficiaries(stdout: Any) -> None:
@@ -115,7 +141,9 @@ def seed_beneficiaries(stdout: Any) -> None:
             if region is None:
                 continue
             number = _valid_id_number(code, birth_date, 900 + seq, gender, today)
-            if beneficiary_by_id_number(id_number=number) is not None:
+            existing = beneficiary_by_id_number(id_number=number)
+            if existing is not None:
+                _backdate_memberships(existing, groups)
                 continue
             person = beneficiary_create(
                 actor=None,
@@ -126,8 +154,11 @@ def seed_beneficiaries(stdout: Any) -> None:
                 address=f"{region.name_zh}示例路{seq}号",
                 willing_to_work=seq % 7 != 0,
                 notes="示例数据（虚构人员）",
-                groups=groups,
             )
+            for _code, group in sorted(groups_by_code(groups).items()):
+                membership_add(
+                    beneficiary=person, group=group, valid_from=MEMBERSHIPS_FROM, valid_to=None, actor=None
+                )
             created += 1
             # An older verification and a recent one: some are now due for monitoring, and a
             # person moving from work into unemployment gets a follow-up.

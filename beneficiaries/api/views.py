@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
@@ -14,7 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -52,6 +53,23 @@ from tracker.api.viewsets import (
     ensure_in_scope,
 )
 
+
+class RequestTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is larger than the server accepts.")
+    default_code = "request_too_large"
+
+
+class BodySizeMixin:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE is the client's error (413), not a server error.
+    TODO(foundation): map RequestDataTooBig in tracker.api.exceptions, then drop this mixin."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, RequestDataTooBig):
+            exc = RequestTooLarge()
+        return super().handle_exception(exc)  # type: ignore[misc]
+
+
 AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Date (default today).")
 
 
@@ -81,7 +99,7 @@ def _fresh(instance: Beneficiary) -> Beneficiary:
     return instance
 
 
-class BeneficiaryViewSet(TrackerModelViewSet):
+class BeneficiaryViewSet(BodySizeMixin, TrackerModelViewSet):
     """People in the real-name registry (一人一档), masked. Scope: the caller's region subtree."""
 
     queryset = Beneficiary.objects.select_related("region")
@@ -217,6 +235,7 @@ class BeneficiaryViewSet(TrackerModelViewSet):
         body.is_valid(raise_exception=True)
         with transaction.atomic():
             beneficiary = self.get_object_for_update()
+            check_if_match(request, beneficiary)
             membership = services.membership_add(
                 beneficiary=beneficiary,
                 actor=request.user,
@@ -298,7 +317,10 @@ class BeneficiaryViewSet(TrackerModelViewSet):
             OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "xlsx"]),
             OpenApiParameter("headers", OpenApiTypes.STR, enum=["zh", "en"]),
         ],
-        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, importing.XLSX_CONTENT_TYPE): OpenApiTypes.BINARY,
+        },
         description=importing.TEMPLATE_DOC,
     )
     @action(
@@ -325,6 +347,8 @@ class BeneficiaryGroupViewSet(TrackerReadOnlyViewSet):
     queryset = BeneficiaryGroup.objects.all()
     serializer_class = BeneficiaryGroupSerializer
     lookup_field = "code"
+    # Codes are slugs; anything else (e.g. a NUL, which PostgreSQL refuses in a query) is a 404.
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
     filterset_class = None
     ordering_fields = ["id"]
 
@@ -333,7 +357,7 @@ class BeneficiaryGroupViewSet(TrackerReadOnlyViewSet):
         return BeneficiaryGroup.objects.all()
 
 
-class FollowUpViewSet(HistoryMixin, TrackerReadOnlyViewSet):
+class FollowUpViewSet(BodySizeMixin, HistoryMixin, TrackerReadOnlyViewSet):
     """Follow-ups after a move into unemployment (就业转失业), scoped by the person's region."""
 
     queryset = FollowUp.objects.select_related("beneficiary__region", "closed_by")

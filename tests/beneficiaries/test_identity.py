@@ -94,8 +94,26 @@ def test_unknown_region_prefix():
 def test_historical_code_valid_for_its_years():
     # 360302 was 城关区 from 1983 (安源区 since 1993): accepted for people born then.
     assert parse_id_number(_with_check("36030219850101123"), registered_on=TODAY)
-    # 530114 (呈贡区) exists only since 2011: no adult can carry it.
-    assert _code(_with_check("53011419900101123")) == "region_prefix"
+    # 530114 (呈贡区) exists only since 2011, but a code that exists is a plausible prefix whatever
+    # the birth year: numbers are issued (and re-issued after a move) with the codes in force then.
+    assert parse_id_number(_with_check("53011419900101123"), registered_on=TODAY)
+
+
+def test_prefix_created_after_birth_is_accepted():
+    # Born 1975 in 萍乡 安源区: first-generation numbers were issued from 1984 with the codes in
+    # force then (360302 since 1983), and people keep their numbers.
+    identity = parse_id_number(_with_check("36030219750101123"), registered_on=TODAY)
+    assert identity.region_prefix == "360302"
+    assert parse_id_number(_with_check("36030219830101123"), registered_on=TODAY)  # year it was created
+    assert parse_id_number(_with_check("36030219820101123"), registered_on=TODAY)  # the year before
+
+
+def test_prefix_never_assigned_is_refused():
+    assert _code(_with_check("36999919750101123")) == "region_prefix"
+    assert _code(_with_check("36999919900101123")) == "region_prefix"
+    with pytest.raises(ValidationError) as info:
+        parse_id_number(_with_check("36999919750101123"), registered_on=TODAY)
+    assert "369999" in info.value.messages[0] and "1975" not in info.value.messages[0]
 
 
 def test_messages_name_the_check():
