@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
@@ -15,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -53,23 +52,6 @@ from tracker.api.viewsets import (
     ensure_in_scope,
 )
 
-
-class RequestTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = _("The request body is larger than the server accepts.")
-    default_code = "request_too_large"
-
-
-class BodySizeMixin:
-    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE is the client's error (413), not a server error.
-    TODO(foundation): map RequestDataTooBig in tracker.api.exceptions, then drop this mixin."""
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, RequestDataTooBig):
-            exc = RequestTooLarge()
-        return super().handle_exception(exc)  # type: ignore[misc]
-
-
 AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Date (default today).")
 
 
@@ -99,7 +81,7 @@ def _fresh(instance: Beneficiary) -> Beneficiary:
     return instance
 
 
-class BeneficiaryViewSet(BodySizeMixin, TrackerModelViewSet):
+class BeneficiaryViewSet(TrackerModelViewSet):
     """People in the real-name registry (一人一档), masked. Scope: the caller's region subtree."""
 
     queryset = Beneficiary.objects.select_related("region")
@@ -357,7 +339,7 @@ class BeneficiaryGroupViewSet(TrackerReadOnlyViewSet):
         return BeneficiaryGroup.objects.all()
 
 
-class FollowUpViewSet(BodySizeMixin, HistoryMixin, TrackerReadOnlyViewSet):
+class FollowUpViewSet(HistoryMixin, TrackerReadOnlyViewSet):
     """Follow-ups after a move into unemployment (就业转失业), scoped by the person's region."""
 
     queryset = FollowUp.objects.select_related("beneficiary__region", "closed_by")

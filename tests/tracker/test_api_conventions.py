@@ -224,3 +224,10 @@ def test_admin_shows_a_refused_rule_on_the_form_and_writes_nothing(client, super
     town.refresh_from_db()
     assert town.name_zh == "测试镇" and town.parent_id == regions["360300"].pk
     assert ChangeEntry.objects.count() == entries
+
+
+def test_nul_in_the_url_is_400_not_a_database_error(api, analyst, client, superuser):
+    res = api(analyst).get("/api/v1/audit/changes/", {"actor": "a\x00b"})
+    assert res.status_code == 400 and res.json()["status"] == 400
+    client.force_login(superuser)
+    assert client.get("/admin/regions/region/?q=%00").status_code == 400
