@@ -34,6 +34,11 @@ class BeneficiarySerializer(serializers.ModelSerializer):
     phone = serializers.CharField(source="phone_masked", read_only=True)
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     groups = serializers.SerializerMethodField()
+    # Blank until a status change / a deactivation is recorded; declared so the schema says so.
+    status = serializers.ChoiceField(choices=EmploymentStatus.choices, allow_blank=True, read_only=True)
+    deactivation_reason = serializers.ChoiceField(
+        choices=DeactivationReason.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Beneficiary
@@ -92,7 +97,7 @@ class BeneficiaryWriteSerializer(serializers.Serializer):
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     status = serializers.ChoiceField(choices=EmploymentStatus.choices)
     source = serializers.ChoiceField(choices=StatusSource.choices)
 
@@ -114,8 +119,9 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 class FollowUpSerializer(serializers.ModelSerializer):
     beneficiary_name = serializers.CharField(source="beneficiary.name", read_only=True)
     region = serializers.CharField(source="beneficiary.region.code", read_only=True)
-    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField()
+    service = serializers.ChoiceField(choices=FollowUpService.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = FollowUp

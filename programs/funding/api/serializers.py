@@ -143,9 +143,9 @@ class PayeeBriefSerializer(serializers.Serializer):
 class PaymentSerializer(serializers.ModelSerializer):
     program = serializers.SlugRelatedField(slug_field="code", read_only=True)
     program_name = serializers.CharField(source="program.name_zh", read_only=True)
-    beneficiary = BeneficiaryBriefSerializer(read_only=True)
-    employer = PayeeBriefSerializer(read_only=True)
-    institution = PayeeBriefSerializer(read_only=True)
+    beneficiary = BeneficiaryBriefSerializer(read_only=True, allow_null=True)
+    employer = PayeeBriefSerializer(read_only=True, allow_null=True)
+    institution = PayeeBriefSerializer(read_only=True, allow_null=True)
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     fund_source = serializers.SlugRelatedField(slug_field="code", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
