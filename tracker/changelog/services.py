@@ -192,16 +192,42 @@ class _BulkAllowed:
         bulk_write_allowed.reset(self._token)
 
 
+def _cached_region_path(obj: TrackedModel) -> str | None:
+    """The object's region path from relations already in memory (and the region path cache), or
+    None when a hop would need a query."""
+    current: Any = obj
+    parts = obj.region_lookup.split("__")
+    for part in parts[:-1]:
+        field = current._meta.get_field(part)
+        if not field.is_cached(current):
+            return None
+        current = getattr(current, part)
+        if current is None:
+            return ""
+    field = current._meta.get_field(parts[-1])
+    region_id = getattr(current, field.attname)
+    if region_id is None:
+        return ""
+    return field.related_model.cached_path(region_id)  # one query per distinct region, then cached
+
+
 def _region_paths(model: type[TrackedModel], objs: Sequence[TrackedModel]) -> dict[Any, str]:
-    """Region path of each object, in one query per 2,000 rows (not one per row)."""
+    """Region path of each object: from relations already in memory where possible, else in one
+    query per 2,000 rows (never one per row)."""
     if not model.region_lookup:
         # Reference data without a region, or the region tree itself (a region's path is its own).
         return {obj.pk: obj.get_region_path() for obj in objs}
-    pks = [obj.pk for obj in objs]
-    lookup = f"{model.region_lookup}__path"
     paths: dict[Any, str] = {}
-    for start in range(0, len(pks), 2000):
-        chunk = pks[start : start + 2000]
+    missing = []
+    for obj in objs:
+        path = _cached_region_path(obj)
+        if path is None:
+            missing.append(obj.pk)
+        else:
+            paths[obj.pk] = path
+    lookup = f"{model.region_lookup}__path"
+    for start in range(0, len(missing), 2000):
+        chunk = missing[start : start + 2000]
         for pk, path in model._base_manager.filter(pk__in=chunk).values_list("pk", lookup):
             paths[pk] = path or ""
     return paths
