@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "tracker.changelog.middleware.RequestContextMiddleware",
     "tracker.api.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves collected static files (the admin's) from the app server itself.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
