@@ -218,3 +218,19 @@ def test_system_check_refuses_set_null_on_tracked_models():
 
         del apps.all_models["changelog"]["loose"]
         apps.clear_cache()
+
+
+def test_a_failed_save_keeps_the_instance_in_sequence(regions):
+    town = new_township(regions)
+    other = Region.objects.get(pk=town.pk)
+    other.name_en = "first"
+    other.save()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        town.name_en = "stale"
+        town.save()  # version 2 is taken: refused
+    assert town.version == 1
+    town.refresh_from_db()
+    town.name_en = "retried"
+    town.save()
+    assert [e.object_version for e in entries_for(town)] == [1, 2, 3]
+    assert changes_verify()["ok"]

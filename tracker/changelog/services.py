@@ -117,7 +117,17 @@ def _diff(old: dict[str, Any] | None, new: dict[str, Any], only: Iterable[str] |
 
 
 def record_save(instance: TrackedModel, save: Callable[..., None], *args: Any, **kwargs: Any) -> None:
-    """Save `instance` and write its change entry in the same transaction."""
+    """Save `instance` and write its change entry in the same transaction. If either fails, the
+    transaction rolls back and the instance keeps the version it had, so a retry stays in sequence."""
+    version_before = instance.version
+    try:
+        _record_save(instance, save, *args, **kwargs)
+    except BaseException:
+        instance.version = version_before
+        raise
+
+
+def _record_save(instance: TrackedModel, save: Callable[..., None], *args: Any, **kwargs: Any) -> None:
     ctx = current_context()
     with transaction.atomic():
         creating = instance._state.adding
