@@ -231,3 +231,31 @@ def test_nul_in_the_url_is_400_not_a_database_error(api, analyst, client, superu
     assert res.status_code == 400 and res.json()["status"] == 400
     client.force_login(superuser)
     assert client.get("/admin/regions/region/?q=%00").status_code == 400
+
+
+def test_page_size_is_capped_at_500_and_pages_follow_the_cursor(api, analyst, regions):
+    from tracker.changelog.context import command_context
+    from tracker.changelog.services import tracked_bulk_create
+    from tracker.regions.models import Region
+
+    parent = regions["360300"]
+    towns = [
+        Region(
+            code=f"360300{n:03d}",
+            name_zh=f"镇{n}",
+            level="township",
+            parent=parent,
+            path=f"{parent.path}360300{n:03d}/",
+        )
+        for n in range(600)
+    ]
+    with command_context("bulk-towns"):
+        tracked_bulk_create(Region, towns)
+    client = api(analyst)
+    first = client.get("/api/v1/audit/changes/", {"page_size": 1000}).json()
+    assert len(first["results"]) == 500
+    assert first["next"] and "count" not in first
+    second = client.get(first["next"]).json()
+    assert len(second["results"]) >= 100
+    assert not {e["id"] for e in first["results"]} & {e["id"] for e in second["results"]}
+    assert max(e["id"] for e in second["results"]) < min(e["id"] for e in first["results"])
