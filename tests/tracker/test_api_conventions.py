@@ -259,3 +259,11 @@ def test_page_size_is_capped_at_500_and_pages_follow_the_cursor(api, analyst, re
     assert len(second["results"]) >= 100
     assert not {e["id"] for e in first["results"]} & {e["id"] for e in second["results"]}
     assert max(e["id"] for e in second["results"]) < min(e["id"] for e in first["results"])
+
+
+def test_me_for_a_superuser_without_region(api, regions):
+    from tests.conftest import make_user
+
+    root = make_user("root", None, superuser=True)
+    body = api(root).get("/api/v1/me/").json()
+    assert body["region"] is None and body["is_superuser"] is True

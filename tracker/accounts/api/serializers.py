@@ -6,7 +6,7 @@ from tracker.regions.api.serializers import RegionBriefSerializer
 
 class MeSerializer(serializers.ModelSerializer):
     roles = serializers.SerializerMethodField()
-    region = RegionBriefSerializer(read_only=True)
+    region = RegionBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = User
