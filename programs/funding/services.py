@@ -29,33 +29,32 @@ from tracker.regions.models import Region, designations_for_path
 
 Cause = models.Model | tuple[str, Any] | None
 
-PROGRAM_FIELDS = frozenset(
-    {
-        "code",
-        "name_zh",
-        "name_en",
-        "region",
-        "kind",
-        "payee_kind",
-        "fund_source",
-        "unit",
-        "standard_amount",
-        "min_amount",
-        "max_amount",
-        "max_units",
-        "once_per_person",
-        "eligible_groups",
-        "valid_from",
-        "valid_to",
-        "application_deadline",
-        "payment_deadline",
-        "annual_budget",
-        "uplifts",
-        "mutually_exclusive_with",
-        "policy_reference",
-        "notes",
-        "assumption",
-    }
+# The fields a program is written with (services, API serializer and admin all use this list).
+PROGRAM_FIELDS: tuple[str, ...] = (
+    "code",
+    "name_zh",
+    "name_en",
+    "region",
+    "kind",
+    "payee_kind",
+    "fund_source",
+    "unit",
+    "standard_amount",
+    "min_amount",
+    "max_amount",
+    "max_units",
+    "once_per_person",
+    "eligible_groups",
+    "valid_from",
+    "valid_to",
+    "application_deadline",
+    "payment_deadline",
+    "annual_budget",
+    "uplifts",
+    "mutually_exclusive_with",
+    "policy_reference",
+    "notes",
+    "assumption",
 )
 
 
@@ -125,7 +124,7 @@ def _check_program_writer(actor: Any, region: Region) -> None:
 
 @transaction.atomic
 def program_create(*, actor: Any, fields: Mapping[str, Any]) -> Program:
-    unknown = set(fields) - PROGRAM_FIELDS
+    unknown = set(fields) - set(PROGRAM_FIELDS)
     if unknown:
         raise ValidationError({name: [_("Unknown field.")] for name in sorted(unknown)})
     program = Program(**fields)
@@ -139,7 +138,7 @@ def program_create(*, actor: Any, fields: Mapping[str, Any]) -> Program:
 @transaction.atomic
 def program_update(*, program: Program, actor: Any, fields: Mapping[str, Any]) -> Program:
     """Changes apply to payments created from now on; existing payments keep their amounts."""
-    unknown = set(fields) - PROGRAM_FIELDS
+    unknown = set(fields) - set(PROGRAM_FIELDS)
     if unknown:
         raise ValidationError({name: [_("Unknown field.")] for name in sorted(unknown)})
     _check_program_writer(actor, program.region)

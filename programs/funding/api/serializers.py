@@ -15,6 +15,7 @@ from rest_framework import serializers
 from beneficiaries.models import Beneficiary
 from programs.funding.choices import PayeeKind
 from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
+from programs.funding.services import PROGRAM_FIELDS
 from tracker.regions.api.serializers import RegionCodeField
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -68,35 +69,7 @@ class ProgramSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Program
-        fields = [
-            "id",
-            "code",
-            "name_zh",
-            "name_en",
-            "region",
-            "region_name",
-            "kind",
-            "payee_kind",
-            "fund_source",
-            "unit",
-            "standard_amount",
-            "min_amount",
-            "max_amount",
-            "max_units",
-            "once_per_person",
-            "eligible_groups",
-            "valid_from",
-            "valid_to",
-            "application_deadline",
-            "payment_deadline",
-            "annual_budget",
-            "uplifts",
-            "mutually_exclusive_with",
-            "policy_reference",
-            "notes",
-            "assumption",
-            "version",
-        ]
+        fields = ["id", *PROGRAM_FIELDS, "region_name", "version"]
         read_only_fields = ["id", "version"]
         extra_kwargs = {"code": {"validators": []}}
 
