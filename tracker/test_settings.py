@@ -16,3 +16,6 @@ LANGUAGE_CODE = "en"
 # The test client speaks plain HTTP; production settings redirect it to HTTPS.
 SECURE_SSL_REDIRECT = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# Tests never collect static files; without a root WhiteNoise has nothing to index (and no warning).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
