@@ -57,7 +57,7 @@ class ProgramFilterSet(TrackerFilterSet):
     def filter_applies_in(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         from tracker.regions.models import Region
 
-        path = Region.objects.filter(code=value).values_list("path", flat=True).first()
+        path = Region.path_for_code(value)
         return queryset.applicable_to(path) if path else queryset.none()
 
     def filter_active_on(self, queryset: QuerySet, name: str, value: object) -> QuerySet:

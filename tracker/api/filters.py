@@ -23,7 +23,7 @@ class WithinFilter(django_filters.CharFilter):
             return qs
         from tracker.regions.models import Region
 
-        path = Region.objects.filter(code=value).values_list("path", flat=True).first()
+        path = Region.path_for_code(value)
         if path is None:
             return qs.none()
         return qs.within(path)

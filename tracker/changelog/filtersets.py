@@ -1,9 +1,8 @@
 import django_filters
-from django.db.models import QuerySet
 
+from tracker.api.filters import WithinFilter
 from tracker.changelog.context import Source
 from tracker.changelog.models import ChangeEntry
-from tracker.regions.models import Region
 
 
 class ChangeEntryFilterSet(django_filters.FilterSet):
@@ -15,12 +14,8 @@ class ChangeEntryFilterSet(django_filters.FilterSet):
     request_id = django_filters.CharFilter(field_name="request_id", max_length=64)
     since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
-    within = django_filters.CharFilter(method="filter_within", max_length=12)
+    within = WithinFilter()
 
     class Meta:
         model = ChangeEntry
         fields = ["model", "object_id", "actor", "action", "source", "request_id", "since", "until", "within"]
-
-    def filter_within(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        path = Region.objects.filter(code=value).values_list("path", flat=True).first()
-        return queryset.within(path) if path else queryset.none()

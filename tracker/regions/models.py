@@ -148,6 +148,11 @@ class Region(TrackedModel):
     _path_cache: ClassVar[dict[int, str]] = {}
 
     @classmethod
+    def path_for_code(cls, code: str) -> str | None:
+        """The materialised path of the region with this code (None when there is none)."""
+        return cls._base_manager.filter(code=code).values_list("path", flat=True).first()
+
+    @classmethod
     def cached_path(cls, region_id: int) -> str:
         path = cls._path_cache.get(region_id)
         if path is None:

@@ -32,7 +32,7 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
-        scope = Region.objects.filter(code=options["region_scope"]).values_list("path", flat=True).first()
+        scope = Region.path_for_code(options["region_scope"])
         if scope is None:
             raise CommandError(f"Unknown region code: {options['region_scope']}")
         bars: dict[str, tqdm] = {}
