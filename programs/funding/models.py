@@ -365,6 +365,18 @@ def _live_once(extra: Q) -> Q:
     return Q(once_per_person=True, status__in=LIVE_STATUSES) & extra
 
 
+def _acting_user(verbose_name: Any) -> models.ForeignKey:
+    """Who performed a step of a payment's lifecycle (empty until the step happens)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+
 class Payment(TrackedModel):
     """One entry of the subsidy ledger.
 
@@ -429,30 +441,9 @@ class Payment(TrackedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
     )
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("submitted by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("approved or rejected by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    paid_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("marked paid by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    submitted_by = _acting_user(_("submitted by"))
+    approved_by = _acting_user(_("approved or rejected by"))
+    paid_by = _acting_user(_("marked paid by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     approved_at = models.DateTimeField(_("approved or rejected at"), null=True, blank=True)
