@@ -46,7 +46,9 @@ def _role_permissions(role: str) -> list[Permission]:
         wanted.add((label, f"view_{name}"))
         if name in ROLE_WRITES.get(role, {}).get(label, set()):
             wanted.update({(label, f"add_{name}"), (label, f"change_{name}")})
-    permissions = Permission.objects.filter(content_type__app_label__in=DOMAIN_APPS).select_related("content_type")
+    permissions = Permission.objects.filter(content_type__app_label__in=DOMAIN_APPS).select_related(
+        "content_type"
+    )
     return [p for p in permissions if (p.content_type.app_label, p.codename) in wanted]
 
 
