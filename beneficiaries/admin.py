@@ -12,7 +12,6 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import APIException
 
 from beneficiaries import services
 from beneficiaries.identity import normalise_id_number
@@ -26,10 +25,11 @@ from beneficiaries.models import (
     StatusChange,
 )
 from tracker.admin import ScopedAdmin
+from tracker.errors import DomainError
 from tracker.pii import keyed_hash
 
 
-def _as_validation_error(exc: APIException) -> ValidationError:
+def _as_validation_error(exc: DomainError) -> ValidationError:
     """Service conflicts (409) shown as a message on the form, like any refused rule."""
     return ValidationError(str(exc.detail))
 
@@ -147,7 +147,7 @@ class BeneficiaryAdmin(ScopedAdmin):
                 if form.cleaned_data.get(name):
                     changed[name] = form.cleaned_data[name]
             return services.beneficiary_update(beneficiary=fresh, actor=request.user, **changed)
-        except APIException as exc:
+        except DomainError as exc:
             raise _as_validation_error(exc) from None
 
     # -- upload page -----------------------------------------------------------------------------------------
@@ -218,7 +218,9 @@ class BeneficiaryGroupAdmin(ScopedAdmin):
         return request.user.is_superuser
 
     def save_via_service(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> Any:
-        return services.beneficiary_group_upsert(code=obj.code, name_zh=obj.name_zh, name_en=obj.name_en)
+        return services.beneficiary_group_upsert(
+            code=obj.code, name_zh=obj.name_zh, name_en=obj.name_en, actor=request.user
+        )
 
 
 @admin.register(FollowUp)

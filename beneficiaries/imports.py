@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from beneficiaries.choices import Gender
 from beneficiaries.models import PHONE_PURPOSE, Beneficiary, BeneficiaryGroup, GroupMembership
 from beneficiaries.services import apply_person_values, clean_person
-from tracker.changelog.context import Source, change_context
+from tracker.changelog.context import Source, acting, change_context
 from tracker.changelog.services import tracked_bulk_create, tracked_bulk_update
 from tracker.pii import keyed_hash
 from tracker.regions.models import Region
@@ -565,7 +565,7 @@ def beneficiaries_import(
     updates = [r for r in parsed if r.existing_pk is not None]
     if dry_run:
         return ImportResult(dry_run=True, rows=total, created=len(creates), updated=len(updates))
-    with transaction.atomic(), change_context(source=Source.IMPORT):
+    with transaction.atomic(), change_context(source=Source.IMPORT), acting(actor):
         created = _write_creates(creates, today, progress)
         updated = _write_updates(updates, today, scope_path, progress)
     return ImportResult(

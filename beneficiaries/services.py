@@ -47,10 +47,13 @@ from beneficiaries.models import (
     StatusChange,
 )
 from beneficiaries.selectors import memberships_on, status_change_on
-from tracker.api.exceptions import Conflict
-from tracker.changelog.context import change_context
+from tracker.accounts.choices import Role
+from tracker.accounts.roles import require_role
+from tracker.changelog.context import acting
 from tracker.changelog.services import record_event
+from tracker.errors import Conflict
 from tracker.pii import decrypt, encrypt, keyed_hash, mask_id_number, mask_phone
+from tracker.scope import require_in_scope
 
 REVEAL_PERMISSION = "beneficiaries.reveal_pii"
 
@@ -212,14 +215,17 @@ def beneficiary_create(*, actor: Any, groups: Iterable[str] | None = None, **dat
     unknown = set(data) - set(PERSON_FIELDS)
     if unknown:
         raise TypeError(f"unknown fields: {sorted(unknown)}")
+    require_role(actor, Role.CLERK)
     today = timezone.localdate()
     cleaned = clean_person(data, registered_on=today)
     _raise(cleaned.errors)
+    require_in_scope(actor, cleaned.values["region"])
     _ensure_unique(cleaned.values["id_number_hash"], actor)
     beneficiary = Beneficiary()
     apply_person_values(beneficiary, cleaned.values)
-    beneficiary.full_clean(validate_unique=False)
-    beneficiary.save()
+    beneficiary.full_clean(validate_unique=False, validate_constraints=False)
+    with acting(actor):
+        beneficiary.save()
     if groups:
         beneficiary_set_groups(beneficiary=beneficiary, group_codes=groups, actor=actor, on=today)
     return beneficiary
@@ -235,6 +241,8 @@ def beneficiary_update(
     unknown = set(data) - set(PERSON_FIELDS)
     if unknown:
         raise TypeError(f"unknown fields: {sorted(unknown)}")
+    require_role(actor, Role.CLERK)
+    require_in_scope(actor, beneficiary)
     registered_on = (
         timezone.localtime(beneficiary.registered_at).date()
         if beneficiary.registered_at
@@ -273,9 +281,12 @@ def beneficiary_update(
         and keyed_hash(cleaned.values["phone"], purpose=PHONE_PURPOSE) == beneficiary.phone_hash
     ):
         cleaned.values.pop("phone")
+    if cleaned.values.get("region") is not None:
+        require_in_scope(actor, cleaned.values["region"])
     apply_person_values(beneficiary, cleaned.values)
-    beneficiary.full_clean(validate_unique=False)
-    beneficiary.save()
+    beneficiary.full_clean(validate_unique=False, validate_constraints=False)
+    with acting(actor):
+        beneficiary.save()
     if groups is not None:
         beneficiary_set_groups(beneficiary=beneficiary, group_codes=groups, actor=actor)
     return beneficiary
@@ -287,6 +298,8 @@ def beneficiary_deactivate(
 ) -> Beneficiary:
     """A person leaves the registry (deceased, moved away) without losing their file: deactivation
     keeps every record that refers to them. The date may not be in the future."""
+    require_role(actor, Role.CLERK)
+    require_in_scope(actor, beneficiary)
     if not beneficiary.active:
         raise Conflict(_("This person is already deactivated."))
     errors: dict[str, list[str]] = {}
@@ -300,8 +313,8 @@ def beneficiary_deactivate(
     beneficiary.active = False
     beneficiary.deactivated_on = on
     beneficiary.deactivation_reason = reason
-    beneficiary.full_clean(validate_unique=False)
-    with change_context(action="deactivate", reason=note or str(DeactivationReason(reason).label)):
+    beneficiary.full_clean(validate_unique=False, validate_constraints=False)
+    with acting(actor, action="deactivate", reason=note or str(DeactivationReason(reason).label)):
         beneficiary.save()
     return beneficiary
 
@@ -332,6 +345,8 @@ def beneficiary_references(beneficiary: Beneficiary) -> list[str]:
 def beneficiary_delete(*, beneficiary: Beneficiary, actor: Any) -> None:
     """Only a record nothing refers to (e.g. entered by mistake) may be deleted; otherwise 409 and
     the person is to be deactivated instead."""
+    require_role(actor, Role.CLERK)
+    require_in_scope(actor, beneficiary)
     references = beneficiary_references(beneficiary)
     if references:
         raise Conflict(
@@ -339,7 +354,8 @@ def beneficiary_delete(*, beneficiary: Beneficiary, actor: Any) -> None:
             % {"what": ", ".join(references)},
             extra={"referenced_by": references},
         )
-    beneficiary.delete()
+    with acting(actor):
+        beneficiary.delete()
 
 
 def beneficiary_reveal_pii(*, beneficiary: Beneficiary, actor: Any, reason: str) -> dict[str, str]:
@@ -348,10 +364,11 @@ def beneficiary_reveal_pii(*, beneficiary: Beneficiary, actor: Any, reason: str)
     reason, in the same transaction, before anything is returned."""
     if actor is None or not actor.has_perm(REVEAL_PERMISSION):
         raise PermissionDenied(_("You do not hold the permission to reveal personal data."))
+    require_in_scope(actor, beneficiary)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("A reason is required to reveal personal data.")]})
-    with transaction.atomic():
+    with transaction.atomic(), acting(actor):
         record_event(beneficiary, action="pii_reveal", reason=reason)
     return {
         "id_number": decrypt(beneficiary.id_number_encrypted, purpose=ID_NUMBER_PURPOSE),
@@ -363,15 +380,19 @@ def beneficiary_reveal_pii(*, beneficiary: Beneficiary, actor: Any, reason: str)
 
 
 @transaction.atomic
-def beneficiary_group_upsert(*, code: str, name_zh: str, name_en: str) -> BeneficiaryGroup:
+def beneficiary_group_upsert(*, code: str, name_zh: str, name_en: str, actor: Any = None) -> BeneficiaryGroup:
     """Reference data (seeds/data/beneficiary_groups.yaml): create or bring up to date; a no-op
-    when nothing changed, so seeding twice writes nothing."""
+    when nothing changed, so seeding twice writes nothing. Administrators (or the seed script, with
+    no actor) only."""
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Only administrators change reference data."))
     group = BeneficiaryGroup.objects.filter(code=code).first() or BeneficiaryGroup(code=code)
     if group.pk and (group.name_zh, group.name_en) == (name_zh, name_en):
         return group
     group.name_zh, group.name_en = name_zh, name_en
     group.full_clean()
-    group.save()
+    with acting(actor):
+        group.save()
     return group
 
 
@@ -394,6 +415,8 @@ def beneficiary_set_groups(
     """Make the person's groups on `on` (today) exactly these: memberships of other groups end the
     day before (one started that same day was a mistake and is removed), missing ones start `on`.
     Past memberships are history and stay."""
+    require_role(actor, Role.CLERK)
+    require_in_scope(actor, beneficiary)
     on = on or timezone.localdate()
     wanted = groups_by_code(group_codes)
     current = list(
@@ -405,12 +428,13 @@ def beneficiary_set_groups(
     for membership in current:
         if membership.group.code in wanted:
             continue
-        if membership.valid_from >= on:
-            membership.delete()
-        else:
-            membership.valid_to = on - dt.timedelta(days=1)
-            membership.full_clean()
-            membership.save()
+        with acting(actor):
+            if membership.valid_from >= on:
+                membership.delete()
+            else:
+                membership.valid_to = on - dt.timedelta(days=1)
+                membership.full_clean(validate_constraints=False)
+                membership.save()
     for code, group in sorted(wanted.items()):
         if code not in held:
             membership_add(beneficiary=beneficiary, group=group, valid_from=on, valid_to=None, actor=actor)
@@ -427,6 +451,8 @@ def membership_add(
 ) -> GroupMembership:
     """Record membership of a group over a period. Periods of the same group may not overlap, so
     "member of G on D" has one answer; a period starts no earlier than the person's birth."""
+    require_role(actor, Role.CLERK)
+    require_in_scope(actor, beneficiary)
     if valid_to is not None and valid_to < valid_from:
         raise ValidationError({"valid_to": [_("The end of a membership cannot be before its start.")]})
     if valid_from < beneficiary.birth_date:
@@ -448,8 +474,9 @@ def membership_add(
     membership = GroupMembership(
         beneficiary=beneficiary, group=group, valid_from=valid_from, valid_to=valid_to
     )
-    membership.full_clean()
-    membership.save()
+    membership.full_clean(validate_constraints=False)
+    with acting(actor):
+        membership.save()
     return membership
 
 
@@ -475,7 +502,9 @@ def status_change_record(
     and the verification date from the latest change. A move from any employed status into
     unemployment (就业转失业) opens a follow-up due settings.FOLLOW_UP_DUE_DAYS days later, unless
     one is already open for the person."""
+    require_role(actor, Role.CLERK)
     person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    require_in_scope(actor, person)
     errors: dict[str, list[str]] = {}
     if not person.active:
         raise Conflict(_("This person is deactivated; no status can be recorded."))
@@ -495,12 +524,14 @@ def status_change_record(
         recorded_by=actor if getattr(actor, "pk", None) else None,
     )
     change.full_clean()
-    change.save()
+    with acting(actor):
+        change.save()
     latest = StatusChange.objects.filter(beneficiary=person).order_by("-effective_on", "-id").first()
     if (person.status, person.status_verified_on) != (latest.status, latest.effective_on):
         person.status = latest.status
         person.status_verified_on = latest.effective_on
-        person.save(update_fields=["status", "status_verified_on"])
+        with acting(actor):
+            person.save(update_fields=["status", "status_verified_on"])
     beneficiary.status, beneficiary.status_verified_on, beneficiary.version = (
         person.status,
         person.status_verified_on,
@@ -521,8 +552,9 @@ def status_change_record(
             opened_on=effective_on,
             due_on=effective_on + dt.timedelta(days=follow_up_due_days()),
         )
-        follow_up.full_clean()
-        follow_up.save()
+        follow_up.full_clean(validate_constraints=False)
+        with acting(actor):
+            follow_up.save()
     return change
 
 
@@ -532,7 +564,9 @@ def follow_up_record_service(
 ) -> FollowUp:
     """Record the service given (career guidance, job or training referral, placement); it closes the
     follow-up. A closed follow-up is not reopened (409)."""
+    require_role(actor, Role.CLERK)
     follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+    require_in_scope(actor, follow_up)
     if follow_up.status != FollowUpStatus.OPEN:
         raise Conflict(_("This follow-up is already closed."))
     errors: dict[str, list[str]] = {}
@@ -548,17 +582,7 @@ def follow_up_record_service(
     follow_up.service_note = (note or "").strip()
     follow_up.status = FollowUpStatus.CLOSED
     follow_up.closed_by = actor if getattr(actor, "pk", None) else None
-    follow_up.full_clean()
-    with change_context(action="close"):
+    follow_up.full_clean(validate_constraints=False)
+    with acting(actor, action="close"):
         follow_up.save()
     return follow_up
-
-
-def ensure_may_write_region(actor: Any, region: Any) -> None:
-    """For doors without the API's after-write check (e.g. the import): the region must lie in the
-    actor's scope."""
-    path = getattr(actor, "scope_path", None)
-    if path is None or not region.path.startswith(path):
-        raise PermissionDenied(
-            _("The record would lie outside your region; you can only write within your region.")
-        )

@@ -76,11 +76,14 @@ EMPLOYED = [
 ]
 
 
-def seed_beneficiary_groups() -> int:
-    """All groups from the data file; returns how many there are."""
+def seed_beneficiary_groups(actor: Any = None) -> int:
+    """All groups from the data file; returns how many there are. Reference data: written by the
+    administrator, or with no actor by the seed script itself."""
     groups = load("beneficiary_groups.yaml")["groups"]
     for group in groups:
-        beneficiary_group_upsert(code=group["code"], name_zh=group["name_zh"], name_en=group["name_en"])
+        beneficiary_group_upsert(
+            code=group["code"], name_zh=group["name_zh"], name_en=group["name_en"], actor=actor
+        )
     return len(groups)
 
 
@@ -99,7 +102,7 @@ def _valid_id_number(region_code: str, birth_date: dt.date, seq: int, gender: st
     raise RuntimeError(f"no valid identity number for {region_code} {birth_date}")
 
 
-def _backdate_memberships(person: Beneficiary, group_codes: list[str]) -> None:
+def _backdate_memberships(person: Beneficiary, group_codes: list[str], actor: Any) -> None:
     """Databases seeded before memberships started on MEMBERSHIPS_FROM: give each seeded group a
     membership from MEMBERSHIPS_FROM up to the day before the current one began (through the
     service, so it is logged). Nothing to do, and nothing written, once that is so."""
@@ -112,12 +115,18 @@ def _backdate_memberships(person: Beneficiary, group_codes: list[str]) -> None:
             group=group,
             valid_from=MEMBERSHIPS_FROM,
             valid_to=held[0].valid_from - dt.timedelta(days=1),
-            actor=None,
+            actor=actor,
         )
 
 
 def seed_beneficiaries(stdout: Any) -> None:
-    seed_beneficiary_groups()
+    from tracker.accounts.models import User
+
+    admin = User.objects.filter(is_superuser=True, is_active=True).order_by("id").first()
+    seed_beneficiary_groups(admin)
+    if admin is None:
+        stdout.write("beneficiaries: no administrator account; example people skipped\n")
+        return
     rng = random.Random(SEED)
     fake = Faker("zh_CN")
     fake.seed_instance(SEED)
@@ -143,10 +152,10 @@ def seed_beneficiaries(stdout: Any) -> None:
             number = _valid_id_number(code, birth_date, 900 + seq, gender, today)
             existing = beneficiary_by_id_number(id_number=number)
             if existing is not None:
-                _backdate_memberships(existing, groups)
+                _backdate_memberships(existing, groups, admin)
                 continue
             person = beneficiary_create(
-                actor=None,
+                actor=admin,
                 name=name,
                 id_number=number,
                 region=region,
@@ -157,14 +166,14 @@ def seed_beneficiaries(stdout: Any) -> None:
             )
             for _code, group in sorted(groups_by_code(groups).items()):
                 membership_add(
-                    beneficiary=person, group=group, valid_from=MEMBERSHIPS_FROM, valid_to=None, actor=None
+                    beneficiary=person, group=group, valid_from=MEMBERSHIPS_FROM, valid_to=None, actor=admin
                 )
             created += 1
             # An older verification and a recent one: some are now due for monitoring, and a
             # person moving from work into unemployment gets a follow-up.
             status_change_record(
                 beneficiary=person,
-                actor=None,
+                actor=admin,
                 status=statuses[0],
                 effective_on=first,
                 source=StatusSource.VISIT,
@@ -174,7 +183,7 @@ def seed_beneficiaries(stdout: Any) -> None:
                 status = EmploymentStatus.UNEMPLOYED if seq in (5, 11) else statuses[1]
                 status_change_record(
                     beneficiary=person,
-                    actor=None,
+                    actor=admin,
                     status=status,
                     effective_on=second,
                     source=second_source,

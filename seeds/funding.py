@@ -23,7 +23,7 @@ from programs.funding.models import Employer, FundSource, Payment, Program, Trai
 from seeds.data_files import load
 from seeds.factories.funding import make_uscc
 from tracker.accounts.models import User
-from tracker.api.exceptions import Conflict
+from tracker.errors import Conflict
 from tracker.regions.models import Region
 
 SEED_CAUSE = "seed"
@@ -87,9 +87,11 @@ def seed_fund_sources(admin: User) -> int:
         if item.get("part_of"):
             source = FundSource.objects.get(code=item["code"])
             if source.part_of_id is None:
-                source.part_of = FundSource.objects.get(code=item["part_of"])
-                source.full_clean()
-                source.save()
+                services.fund_source_update(
+                    fund_source=source,
+                    actor=admin,
+                    fields={"part_of": FundSource.objects.get(code=item["part_of"])},
+                )
     return created
 
 

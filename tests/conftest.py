@@ -36,6 +36,15 @@ def _reset_region_cache() -> None:
     Region._path_cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fixture_writes_are_a_script() -> Any:
+    """Test data that a test builds directly (factories, model saves) is written by a script named
+    `test-fixture`, as the seed is; services called with a user still log that user (acting), and
+    API and admin requests open their own context, where a write without an actor is refused."""
+    with command_context("test-fixture", source=Source.SEED):
+        yield
+
+
 @pytest.fixture
 def regions(db: Any) -> dict[str, Region]:
     """Code -> region. Re-seeds when a transactional test has flushed the database."""

@@ -1,5 +1,17 @@
-"""The admin's shared base: the same region scope as the API for non-superusers, writes that go
-through services (every door enforces the same rules), and the change log as the history view."""
+"""The admin's shared base: the same region scope as the API for every list, form, widget and
+autocomplete; writes that go through services (every door enforces the same rules); and the change
+log as the history view.
+
+The admin is a door like the API, so it is scoped everywhere a record can show:
+- lists and change pages (`get_queryset`: tracker.scope visible_to);
+- every foreign-key and many-to-many choice in a form, including values pre-filled from the add
+  page's query string (`?beneficiary=42`), which Django renders through the field's queryset:
+  an id outside the user's region renders as nothing;
+- autocomplete look-ups, which Django answers from the related model's admin queryset (scoped here)
+  and its search; raw-id boxes are not used (they render any id's label, unscoped).
+Where a user may *write* is the services' decision (tracker.scope.require_in_scope) and the change
+log's last check.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +24,22 @@ from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import APIException
 
-from tracker.changelog.models import ChangeEntry
+from tracker.changelog.entries import ChangeEntry
+from tracker.errors import DomainError
+from tracker.scope import ScopedQuerySet
 
 
 class _DryRunDone(Exception):
     """Raised to roll back the form's dry run of the service."""
+
+
+def scoped_choices(queryset: models.QuerySet, request: HttpRequest) -> models.QuerySet:
+    """The records of a form's choice field the user may pick: within their region (reference data
+    without a region stays whole). Regions offered for writing are the user's subtree only."""
+    if isinstance(queryset, ScopedQuerySet):
+        return queryset.writable_by(request.user)
+    return queryset
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -30,6 +51,7 @@ class ScopedAdmin(admin.ModelAdmin):
 
     allow_delete = False
     readonly_fields: Any = ("version",)
+    raw_id_fields: Any = ()
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return super().get_queryset(request).visible_to(request.user)
@@ -37,10 +59,28 @@ class ScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.allow_delete and super().has_delete_permission(request, obj)
 
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = scoped_choices(field.queryset, request)
+        return field
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = scoped_choices(field.queryset, request)
+        return field
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:
+        """Autocomplete for a form field offers what the user may write into (their subtree), not
+        everything they may read (e.g. the ancestors of their region)."""
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        if request.path.endswith("/autocomplete/") and isinstance(queryset, ScopedQuerySet):
+            queryset = queryset.writable_by(request.user)
+        return queryset, duplicates
+
     def save_via_service(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> Any:
-        obj.full_clean()
-        obj.save()
-        return obj
+        raise PermissionDenied(_("This record is changed through its own actions, not this form."))
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         """The form runs the service once as a dry run (inside a savepoint that is rolled back), so a
@@ -57,34 +97,20 @@ class ScopedAdmin(admin.ModelAdmin):
                 trial = copy.copy(self.instance)
                 try:
                     with transaction.atomic():
-                        saved = admin_obj.save_via_service(request, trial, self, change)
-                        admin_obj.check_scope(request, saved)
+                        admin_obj.save_via_service(request, trial, self, change)
                         raise _DryRunDone
                 except _DryRunDone:
                     pass
                 except ValidationError as exc:
-                    for field, messages in (
-                        exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
-                    ):
-                        if field in self.fields:
-                            self.add_error(field, messages)
-                        else:
-                            prefix = "" if field in (None, "__all__") else f"{field}: "
-                            self.add_error(None, [f"{prefix}{m}" for m in messages])
-                except (PermissionDenied, APIException) as exc:
-                    detail = getattr(exc, "detail", None) or str(exc)
-                    self.add_error(None, str(detail))
+                    add_service_errors(self, exc)
+                except (PermissionDenied, DomainError) as exc:
+                    self.add_error(None, str(getattr(exc, "detail", None) or exc))
 
         return form_class if request.method != "POST" else ServiceCheckedForm
-
-    def check_scope(self, request: HttpRequest, saved: Any) -> None:
-        if not type(saved)._default_manager.visible_to(request.user).filter(pk=saved.pk).exists():
-            raise PermissionDenied(_("The record would lie outside your region."))
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         with transaction.atomic():
             saved = self.save_via_service(request, obj, form, change)
-            self.check_scope(request, saved)
         if saved is not obj:
             obj.pk = saved.pk
 
@@ -103,3 +129,14 @@ class ScopedAdmin(admin.ModelAdmin):
             "entries": entries[:500],
         }
         return TemplateResponse(request, "admin/tracker/change_history.html", context)
+
+
+def add_service_errors(form: Any, exc: ValidationError) -> None:
+    """A service's ValidationError on the form: beside the field it names, else at the top."""
+    pairs = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+    for field, messages in pairs:
+        if field in form.fields:
+            form.add_error(field, messages)
+        else:
+            prefix = "" if field in (None, "__all__") else f"{field}: "
+            form.add_error(None, [f"{prefix}{m}" for m in messages])

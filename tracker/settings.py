@@ -55,11 +55,11 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
-    "import_export",
     # the core every app stands on
     "tracker.regions",
     "tracker.accounts",
     "tracker.changelog",
+    "tracker.api",
     # the registry
     "beneficiaries",
     # programs

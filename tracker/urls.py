@@ -6,8 +6,8 @@ from tracker.health import healthz
 
 api_v1 = [
     path("", include("tracker.accounts.api.urls")),
-    path("", include("tracker.regions.api.urls")),
-    path("", include("tracker.changelog.api.urls")),
+    path("", include("tracker.api.regions")),
+    path("", include("tracker.api.changes")),
     path("", include("beneficiaries.api.urls")),
     path("", include("programs.funding.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

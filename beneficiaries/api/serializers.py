@@ -18,7 +18,7 @@ from beneficiaries.choices import (
     StatusSource,
 )
 from beneficiaries.models import Beneficiary, BeneficiaryGroup, FollowUp, GroupMembership, StatusChange
-from tracker.regions.api.serializers import RegionCodeField
+from tracker.api.regions import RegionCodeField
 
 
 class BeneficiaryGroupSerializer(serializers.ModelSerializer):

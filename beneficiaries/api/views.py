@@ -44,13 +44,8 @@ from beneficiaries.models import Beneficiary, BeneficiaryGroup, FollowUp, GroupM
 from beneficiaries.selectors import current_memberships_prefetch, status_change_on
 from tracker.accounts.choices import Role
 from tracker.api.exceptions import problem_response
-from tracker.api.viewsets import (
-    HistoryMixin,
-    TrackerModelViewSet,
-    TrackerReadOnlyViewSet,
-    check_if_match,
-    ensure_in_scope,
-)
+from tracker.api.history import HistoryMixin
+from tracker.api.viewsets import TrackerModelViewSet, TrackerReadOnlyViewSet, check_if_match
 
 AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Date (default today).")
 
@@ -144,20 +139,15 @@ class BeneficiaryViewSet(TrackerModelViewSet):
     @action(detail=True, methods=["post"], filterset_class=None, ordering_fields=None)
     def deactivate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Deactivate (deceased, moved away) with a date and reason; the file is kept."""
-        body = DeactivateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        with transaction.atomic():
-            beneficiary = self.get_object_for_update()
-            check_if_match(request, beneficiary)
-            services.beneficiary_deactivate(
-                beneficiary=beneficiary,
-                actor=request.user,
-                on=body.validated_data["deactivated_on"],
-                reason=body.validated_data["reason"],
-                note=body.validated_data["note"],
-            )
-            ensure_in_scope(request.user, beneficiary)
-        return self.respond(_fresh(beneficiary))
+        return self.write_action(
+            request,
+            lambda person, deactivated_on, reason, note: _fresh(
+                services.beneficiary_deactivate(
+                    beneficiary=person, actor=request.user, on=deactivated_on, reason=reason, note=note
+                )
+            ),
+            body=DeactivateSerializer,
+        )
 
     # -- employment status -------------------------------------------------------------------------------
     @extend_schema(
@@ -192,7 +182,6 @@ class BeneficiaryViewSet(TrackerModelViewSet):
             change = services.status_change_record(
                 beneficiary=beneficiary, actor=request.user, **body.validated_data
             )
-            ensure_in_scope(request.user, beneficiary)
         response = Response(StatusChangeSerializer(change).data, status=status.HTTP_201_CREATED)
         return response
 
@@ -225,7 +214,6 @@ class BeneficiaryViewSet(TrackerModelViewSet):
                 valid_from=body.validated_data["valid_from"],
                 valid_to=body.validated_data.get("valid_to"),
             )
-            ensure_in_scope(request.user, beneficiary)
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[AS_OF], responses=BeneficiaryFileSerializer)
@@ -353,19 +341,13 @@ class FollowUpViewSet(HistoryMixin, TrackerReadOnlyViewSet):
     )
     def record_service(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Record the service given; it closes the follow-up."""
-        body = FollowUpServiceSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        with transaction.atomic():
-            follow_up = self.get_object_for_update()
-            check_if_match(request, follow_up)
-            follow_up = services.follow_up_record_service(
-                follow_up=follow_up,
-                actor=request.user,
-                service=body.validated_data["service"],
-                service_on=body.validated_data["service_on"],
-                note=body.validated_data["note"],
-            )
-            ensure_in_scope(request.user, follow_up)
-        return self.respond(
-            FollowUp.objects.select_related("beneficiary__region", "closed_by").get(pk=follow_up.pk)
+        return self.write_action(
+            request,
+            lambda follow_up, **data: services.follow_up_record_service(
+                follow_up=follow_up, actor=request.user, **data
+            ),
+            body=FollowUpServiceSerializer,
+            reread=lambda follow_up: FollowUp.objects.select_related("beneficiary__region", "closed_by").get(
+                pk=follow_up.pk
+            ),
         )

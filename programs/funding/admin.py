@@ -12,12 +12,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import APIException
 
 from programs.funding import services
 from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
 from programs.funding.rules import money
 from tracker.admin import ScopedAdmin
+from tracker.errors import DomainError
 
 
 @admin.register(FundSource)
@@ -34,7 +34,11 @@ class FundSourceAdmin(ScopedAdmin):
 
     def save_via_service(self, request: HttpRequest, obj: FundSource, form: Any, change: bool) -> Any:
         if change:
-            return super().save_via_service(request, obj, form, change)
+            return services.fund_source_update(
+                fund_source=FundSource.objects.get(pk=obj.pk),
+                actor=request.user,
+                fields={name: form.cleaned_data[name] for name in form.changed_data},
+            )
         data = {
             name: form.cleaned_data.get(name) for name in ("code", "name_zh", "name_en", "part_of", "note")
         }
@@ -56,8 +60,7 @@ class ProgramAdmin(ScopedAdmin):
     ]
     list_filter = ["kind", "payee_kind", "unit", "once_per_person"]
     search_fields = ["code", "name_zh", "name_en", "policy_reference", "region__code", "region__name_zh"]
-    autocomplete_fields = ["fund_source"]
-    raw_id_fields = ["region"]
+    autocomplete_fields = ["fund_source", "region"]
     readonly_fields = ("version",)
 
     def save_via_service(self, request: HttpRequest, obj: Program, form: Any, change: bool) -> Any:
@@ -75,7 +78,7 @@ class ProgramAdmin(ScopedAdmin):
 
 class PayeeAdmin(ScopedAdmin):
     search_fields = ["name", "uscc"]
-    raw_id_fields = ["region"]
+    autocomplete_fields = ["region"]
     readonly_fields = ("version",)
 
 
@@ -86,7 +89,11 @@ class EmployerAdmin(PayeeAdmin):
 
     def save_via_service(self, request: HttpRequest, obj: Employer, form: Any, change: bool) -> Any:
         if change:
-            return super().save_via_service(request, obj, form, change)
+            return services.employer_update(
+                employer=Employer.objects.get(pk=obj.pk),
+                actor=request.user,
+                fields={name: form.cleaned_data[name] for name in form.changed_data},
+            )
         return services.employer_create(
             actor=request.user,
             name=obj.name,
@@ -105,7 +112,11 @@ class TrainingInstitutionAdmin(PayeeAdmin):
         self, request: HttpRequest, obj: TrainingInstitution, form: Any, change: bool
     ) -> Any:
         if change:
-            return super().save_via_service(request, obj, form, change)
+            return services.training_institution_update(
+                institution=TrainingInstitution.objects.get(pk=obj.pk),
+                actor=request.user,
+                fields={name: form.cleaned_data[name] for name in form.changed_data},
+            )
         return services.training_institution_create(
             actor=request.user, name=obj.name, uscc=obj.uscc, region=obj.region
         )
@@ -119,7 +130,7 @@ def _run(
         try:
             call(payment)
             done += 1
-        except (ValidationError, PermissionDenied, APIException) as exc:
+        except (ValidationError, PermissionDenied, DomainError) as exc:
             text = (
                 "; ".join(exc.messages)
                 if isinstance(exc, ValidationError)
@@ -192,7 +203,7 @@ class PaymentAdmin(ScopedAdmin):
     list_filter = ["status", "payee_kind", "program__kind"]
     search_fields = ["program__code", "beneficiary__name", "employer__name", "external_reference"]
     list_select_related = ["program", "beneficiary", "employer"]
-    raw_id_fields = ["program", "beneficiary", "employer", "institution"]
+    autocomplete_fields = ["program", "beneficiary", "employer", "institution"]
     fields = [
         "program",
         "payee_kind",

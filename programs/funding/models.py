@@ -30,7 +30,7 @@ from programs.funding.choices import (
     Unit,
 )
 from tracker.changelog.models import TrackedModel, TrackedQuerySet
-from tracker.regions.models import PATH_SEPARATOR
+from tracker.scope import PATH_SEPARATOR
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 PROGRAM_CODE_RE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
@@ -45,16 +45,6 @@ def validate_uscc(value: str) -> None:
             _("Not a valid unified social credit code (18 characters, GB 32100 check character)."),
             code="invalid_uscc",
         ) from exc
-
-
-class ReferenceQuerySet(TrackedQuerySet):
-    """Reference data without a region: everyone with a scope sees all of it."""
-
-    def within(self, path: str) -> ReferenceQuerySet:
-        return self
-
-    def visible_to(self, user: Any) -> ReferenceQuerySet:
-        return self if getattr(user, "scope_path", None) is not None else self.none()
 
 
 class FundSource(TrackedModel):
@@ -75,7 +65,6 @@ class FundSource(TrackedModel):
     note = models.TextField(_("note"), blank=True)
 
     region_lookup: ClassVar[str] = ""
-    objects = ReferenceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("fund source")
@@ -85,22 +74,8 @@ class FundSource(TrackedModel):
     def __str__(self) -> str:
         return self.name_zh
 
-    def get_region_path(self) -> str:
-        return ""
-
 
 class ProgramQuerySet(TrackedQuerySet):
-    def visible_to(self, user: Any) -> ProgramQuerySet:
-        """A program issued by a region applies to its whole subtree, so a user sees the programs of
-        their region's subtree and those issued by its ancestors (the province's, the country's)."""
-        path = getattr(user, "scope_path", None)
-        if path is None:
-            return self.none()
-        if not path:
-            return self
-        ancestors = [code for code in path.split(PATH_SEPARATOR) if code]
-        return self.filter(Q(region__path__startswith=path) | Q(region__code__in=ancestors))
-
     def applicable_to(self, path: str) -> ProgramQuerySet:
         """Programs that apply at a region (issued by it or by an ancestor)."""
         codes = [code for code in path.split(PATH_SEPARATOR) if code]
@@ -185,6 +160,9 @@ class Program(TrackedModel):
     )
 
     objects = ProgramQuerySet.as_manager()
+    # A program issued by a region applies to its whole subtree, so a user also sees the programs
+    # issued by their region's ancestors (the province's, the country's); they write only their own.
+    scope_includes_ancestors: ClassVar[bool] = True
 
     class Meta:
         verbose_name = _("program")
@@ -553,32 +531,3 @@ class Payment(TrackedModel):
             errors.setdefault("period_end", []).append(_("The period ends before it starts."))
         if errors:
             raise ValidationError(errors)
-
-
-class IdempotencyRecord(TrackedModel):
-    """The stored answer to a write sent with an `Idempotency-Key`: a replay with the same key and
-    body gets this answer again instead of a second payment; the same key with another body is 409."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
-    )
-    key = models.CharField(_("idempotency key"), max_length=255)
-    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
-    method = models.CharField(_("method"), max_length=8)
-    path = models.CharField(_("path"), max_length=255)
-    response_status = models.PositiveSmallIntegerField(_("response status"))
-    response_body = models.JSONField(_("response body"), default=dict, blank=True)
-    response_headers = models.JSONField(_("response headers"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    region_lookup: ClassVar[str] = "user__region"
-    # The body repeats the record it answered with (already in the log under its own entry).
-    changelog_exclude: ClassVar[frozenset[str]] = frozenset({"response_body", "response_headers"})
-
-    class Meta:
-        verbose_name = _("idempotency record")
-        verbose_name_plural = _("idempotency records")
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_uniq")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"

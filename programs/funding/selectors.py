@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
-from programs.funding.choices import COMMITTED_STATUSES, PaymentStatus
+from programs.funding.choices import BUDGET_STATUSES, COMMITTED_STATUSES, LIVE_STATUSES, PaymentStatus
 from programs.funding.models import Payment, Program
-from programs.funding.rules import budget_year
+from programs.funding.rules import OtherPayment, PaymentFacts, budget_year
+from tracker.regions.models import Region, designations_for_paths
+
+# Rows per IN (...) list: well under SQLite's variable limit, so a batch of any size costs a
+# constant number of queries per chunk.
+CHUNK = 5000
 
 ZERO = decimal.Decimal("0.00")
 
@@ -105,3 +113,132 @@ def payments_for_file(beneficiary: Any, user: Any) -> list[dict[str, Any]]:
         }
         for p in rows
     ]
+
+
+# -- what the payment rules need, for a whole batch ----------------------------------------------------
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _subject(payment: Payment) -> tuple[str, int]:
+    """Whom the per-person rules count a payment against: the person it is for, or without one the
+    organisation paid."""
+    if payment.beneficiary_id is not None:
+        return ("person", payment.beneficiary_id)
+    if payment.employer_id is not None:
+        return ("employer", payment.employer_id)
+    return ("institution", payment.institution_id)
+
+
+def payment_payee_region_id(payment: Payment) -> int | None:
+    payee = payment.payee
+    return payee.region_id if payee is not None else None
+
+
+def payment_facts(
+    payments: Sequence[Payment], programs: dict[int, Program], *, budget: bool = False
+) -> list[PaymentFacts]:
+    """The facts the rules need for each payment, in a constant number of queries whatever the
+    batch size: region paths, designations, group memberships, the live payments of the same
+    programs for the same people and of the programs they exclude, and the budget already used.
+
+    Payments within the batch do not see each other here; the service adds each accepted one to the
+    facts of those after it."""
+    from beneficiaries.models import GroupMembership
+
+    Region.cache_paths(payment_payee_region_id(p) for p in payments)
+    paths = [
+        Region.cached_path(region_id) if (region_id := payment_payee_region_id(p)) is not None else ""
+        for p in payments
+    ]
+    designations = designations_for_paths(paths)
+
+    person_ids = sorted({p.beneficiary_id for p in payments if p.beneficiary_id is not None})
+    memberships: dict[int, list[tuple[str, dt.date, dt.date | None]]] = defaultdict(list)
+    for chunk in _chunks(person_ids):
+        for person_id, code, start, end in GroupMembership.objects.filter(
+            beneficiary_id__in=chunk
+        ).values_list("beneficiary_id", "group__code", "valid_from", "valid_to"):
+            memberships[person_id].append((code, start, end))
+
+    program_ids = sorted(programs)
+    by_kind: dict[str, set[int]] = defaultdict(set)
+    for payment in payments:
+        kind, subject_id = _subject(payment)
+        by_kind[kind].add(subject_id)
+    others: dict[tuple[int, str, int], list[OtherPayment]] = defaultdict(list)
+    columns = ("pk", "program_id", "program__code", "beneficiary_id", "employer_id", "institution_id")
+    columns += ("quantity", "period_start", "period_end")
+    conditions = [
+        ("person", "beneficiary_id__in", Q()),
+        ("employer", "employer_id__in", Q(beneficiary__isnull=True)),
+        ("institution", "institution_id__in", Q(beneficiary__isnull=True)),
+    ]
+    for kind, lookup, extra in conditions:
+        for chunk in _chunks(sorted(by_kind.get(kind, ()))):
+            rows = Payment.objects.filter(
+                extra, program_id__in=program_ids, status__in=LIVE_STATUSES, **{lookup: chunk}
+            ).values_list(*columns)
+            for pk, program_id, code, person_id, employer_id, institution_id, *rest in rows:
+                subject = {"person": person_id, "employer": employer_id, "institution": institution_id}
+                others[(program_id, kind, subject[kind])].append(OtherPayment(pk, code, *rest))
+
+    exclusive_codes = {
+        code for program in programs.values() for code in program.mutually_exclusive_with or ()
+    }
+    exclusive: dict[int, list[OtherPayment]] = defaultdict(list)
+    if exclusive_codes and person_ids:
+        for chunk in _chunks(person_ids):
+            rows = Payment.objects.filter(
+                program__code__in=exclusive_codes, status__in=LIVE_STATUSES, beneficiary_id__in=chunk
+            ).values_list("pk", "program__code", "beneficiary_id", "quantity", "period_start", "period_end")
+            for pk, code, person_id, quantity, start, end in rows:
+                exclusive[person_id].append(OtherPayment(pk, code, quantity, start, end))
+
+    used: dict[tuple[int, int], decimal.Decimal] = {}
+    if budget:
+        budgeted = [pk for pk, program in programs.items() if program.annual_budget is not None]
+        if budgeted:
+            rows = (
+                Payment.objects.filter(program_id__in=budgeted, status__in=BUDGET_STATUSES)
+                .exclude(pk__in=[p.pk for p in payments if p.pk is not None])
+                .annotate(year=ExtractYear("period_start"))
+                .values_list("program_id", "year")
+                .annotate(total=Sum("amount"))
+            )
+            used = {(program_id, year): total for program_id, year, total in rows}
+
+    facts = []
+    for payment, path in zip(payments, paths, strict=True):
+        program = programs[payment.program_id]
+        kind, subject_id = _subject(payment)
+        codes: frozenset[str] = frozenset()
+        if payment.beneficiary_id is not None:
+            on = payment.period_start
+            codes = frozenset(
+                code
+                for code, start, end in memberships.get(payment.beneficiary_id, ())
+                if start <= on and (end is None or end >= on)
+            )
+        facts.append(
+            PaymentFacts(
+                payee_path=path,
+                designations=designations[path],
+                group_codes=codes,
+                others=[o for o in others.get((program.pk, kind, subject_id), ()) if o.pk != payment.pk],
+                exclusive=[
+                    o
+                    for o in exclusive.get(payment.beneficiary_id, ())
+                    if o.program_code in set(program.mutually_exclusive_with or ()) and o.pk != payment.pk
+                ],
+                budget_used=(
+                    used.get((program.pk, payment.period_start.year), decimal.Decimal(0))
+                    if budget and program.annual_budget is not None
+                    else None
+                ),
+            )
+        )
+    return facts

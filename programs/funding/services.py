@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -20,12 +21,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from programs.funding import rules
-from programs.funding.choices import PayeeKind, PaymentStatus
+from programs.funding.choices import PaymentStatus
 from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
+from programs.funding.selectors import payment_facts
 from tracker.accounts.choices import Role
-from tracker.api.exceptions import Conflict
-from tracker.changelog.context import change_context
-from tracker.regions.models import Region, designations_for_path
+from tracker.accounts.roles import require_role, require_superuser
+from tracker.changelog.context import acting
+from tracker.changelog.services import tracked_bulk_create, tracked_bulk_update
+from tracker.regions.models import Region
+from tracker.scope import require_in_scope
+from tracker.transitions import StateMachine, Transition
 
 Cause = models.Model | tuple[str, Any] | None
 
@@ -61,21 +66,6 @@ PROGRAM_FIELDS: tuple[str, ...] = (
 # -- who may do what ----------------------------------------------------------------------------------
 
 
-def _require_role(actor: Any, *roles: str) -> None:
-    if actor is None or not actor.is_authenticated or not actor.has_role(*roles):
-        raise PermissionDenied(_("Your role does not allow this action."))
-
-
-def _require_in_scope(actor: Any, path: str) -> None:
-    """The actor writes only within their region's subtree (403 otherwise, before any rule runs, so
-    refusals never reveal data about people outside the actor's region)."""
-    scope = getattr(actor, "scope_path", None)
-    if scope is None or not path.startswith(scope):
-        raise PermissionDenied(
-            _("The record would lie outside your region; you can only write within your region.")
-        )
-
-
 def _maker_checker(payment: Payment, actor: Any) -> None:
     """Four eyes: who created or submitted a payment never approves or rejects it."""
     if actor.pk in {payment.created_by_id, payment.submitted_by_id}:
@@ -84,19 +74,36 @@ def _maker_checker(payment: Payment, actor: Any) -> None:
         )
 
 
-def _as(actor: Any, **fields: Any) -> Any:
-    """The change context of a service's write: the actor the service was given (which is the
-    request's user on the API, and the acting account in seeds and batch runs), plus the verb."""
-    return change_context(user=actor, **fields)
-
-
-def _expect_status(payment: Payment, *allowed: str) -> None:
-    if payment.status not in allowed:
-        raise Conflict(
-            _("STATUS: the payment is %(status)s; this needs %(allowed)s.")
-            % {"status": payment.status, "allowed": " or ".join(allowed)},
-            extra={"status_now": payment.status},
-        )
+# The payment lifecycle as data (tracker.transitions): verb -> from, to, who and when.
+PAYMENT_FLOW = StateMachine(
+    {
+        "submit": Transition(
+            sources={PaymentStatus.DRAFT},
+            target=PaymentStatus.SUBMITTED,
+            actor_field="submitted_by",
+            time_field="submitted_at",
+        ),
+        "approve": Transition(
+            sources={PaymentStatus.SUBMITTED},
+            target=PaymentStatus.APPROVED,
+            actor_field="approved_by",
+            time_field="approved_at",
+        ),
+        "reject": Transition(
+            sources={PaymentStatus.SUBMITTED},
+            target=PaymentStatus.REJECTED,
+            actor_field="approved_by",
+            time_field="approved_at",
+        ),
+        "mark_paid": Transition(
+            sources={PaymentStatus.APPROVED},
+            target=PaymentStatus.PAID,
+            actor_field="paid_by",
+            time_field="paid_at",
+        ),
+        "reverse": Transition(sources={PaymentStatus.PAID}, target=PaymentStatus.REVERSED),
+    }
+)
 
 
 # -- fund sources, programs, payees ----------------------------------------------------------------------
@@ -107,19 +114,36 @@ def fund_source_create(
     *, actor: Any, code: str, name_zh: str, name_en: str, part_of: FundSource | None = None, note: str = ""
 ) -> FundSource:
     """Fund sources are national reference data: only superusers add them."""
-    if not getattr(actor, "is_superuser", False):
-        raise PermissionDenied(_("Only administrators add fund sources."))
+    require_superuser(actor, _("Only administrators add fund sources."))
     source = FundSource(code=code, name_zh=name_zh, name_en=name_en, part_of=part_of, note=note)
     source.full_clean()
-    with _as(actor):
+    with acting(actor):
         source.save()
     return source
 
 
+@transaction.atomic
+def fund_source_update(*, fund_source: FundSource, actor: Any, fields: Mapping[str, Any]) -> FundSource:
+    require_superuser(actor, _("Only administrators change fund sources."))
+    _set_fields(fund_source, fields, {"code", "name_zh", "name_en", "part_of", "note"})
+    fund_source.full_clean()
+    with acting(actor):
+        fund_source.save()
+    return fund_source
+
+
+def _set_fields(record: models.Model, fields: Mapping[str, Any], allowed: set[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError({name: [_("Unknown field.")] for name in sorted(unknown)})
+    for name, value in fields.items():
+        setattr(record, name, value)
+
+
 def _check_program_writer(actor: Any, region: Region) -> None:
     """Programs are set up by reviewers (and superusers) of the issuing region or above it."""
-    _require_role(actor, Role.REVIEWER)
-    _require_in_scope(actor, region.path)
+    require_role(actor, Role.REVIEWER)
+    require_in_scope(actor, region)
 
 
 @transaction.atomic
@@ -130,7 +154,7 @@ def program_create(*, actor: Any, fields: Mapping[str, Any]) -> Program:
     program = Program(**fields)
     _check_program_writer(actor, program.region)
     program.full_clean()
-    with _as(actor):
+    with acting(actor):
         program.save()
     return program
 
@@ -148,7 +172,7 @@ def program_update(*, program: Program, actor: Any, fields: Mapping[str, Any]) -
         setattr(program, name, value)
     _check_program_writer(actor, program.region)
     program.full_clean()
-    with _as(actor):
+    with acting(actor):
         program.save()
     return program
 
@@ -157,22 +181,49 @@ def program_update(*, program: Program, actor: Any, fields: Mapping[str, Any]) -
 def employer_create(
     *, actor: Any, name: str, uscc: str, region: Region, size: str, industry: str = ""
 ) -> Employer:
-    _require_role(actor, Role.CLERK, Role.REVIEWER)
-    _require_in_scope(actor, region.path)
+    require_role(actor, Role.CLERK, Role.REVIEWER)
+    require_in_scope(actor, region)
     employer = Employer(name=name, uscc=uscc, region=region, size=size, industry=industry)
     employer.full_clean()
-    with _as(actor):
+    with acting(actor):
         employer.save()
     return employer
 
 
 @transaction.atomic
 def training_institution_create(*, actor: Any, name: str, uscc: str, region: Region) -> TrainingInstitution:
-    _require_role(actor, Role.CLERK, Role.REVIEWER)
-    _require_in_scope(actor, region.path)
+    require_role(actor, Role.CLERK, Role.REVIEWER)
+    require_in_scope(actor, region)
     institution = TrainingInstitution(name=name, uscc=uscc, region=region)
     institution.full_clean()
-    with _as(actor):
+    with acting(actor):
+        institution.save()
+    return institution
+
+
+@transaction.atomic
+def employer_update(*, employer: Employer, actor: Any, fields: Mapping[str, Any]) -> Employer:
+    """Correct an employer's name, region, size or industry (its USCC identifies it and stays)."""
+    require_role(actor, Role.CLERK, Role.REVIEWER)
+    require_in_scope(actor, employer)
+    _set_fields(employer, fields, {"name", "region", "size", "industry"})
+    require_in_scope(actor, employer.region)
+    employer.full_clean(validate_unique=False)
+    with acting(actor):
+        employer.save()
+    return employer
+
+
+@transaction.atomic
+def training_institution_update(
+    *, institution: TrainingInstitution, actor: Any, fields: Mapping[str, Any]
+) -> TrainingInstitution:
+    require_role(actor, Role.CLERK, Role.REVIEWER)
+    require_in_scope(actor, institution)
+    _set_fields(institution, fields, {"name", "region"})
+    require_in_scope(actor, institution.region)
+    institution.full_clean(validate_unique=False)
+    with acting(actor):
         institution.save()
     return institution
 
@@ -180,64 +231,224 @@ def training_institution_create(*, actor: Any, name: str, uscc: str, region: Reg
 # -- payments --------------------------------------------------------------------------------------------
 
 
-def _lock_program(program_id: int) -> Program:
-    """Lock the program row: every rule that sums a program's payments (budget, maximum units,
-    overlapping periods) runs under this lock, so concurrent writers queue instead of both passing."""
-    return Program.objects.select_for_update().select_related("region").get(pk=program_id)
+def _lock_programs(program_ids: Sequence[int]) -> dict[int, Program]:
+    """Lock the program rows (in id order, so batches cannot deadlock each other): every rule that
+    sums a program's payments (budget, maximum units, overlapping periods) runs under this lock, so
+    concurrent writers queue instead of both passing."""
+    return {
+        p.pk: p
+        for p in Program.objects.select_for_update()
+        .select_related("region")
+        .filter(pk__in=sorted(set(program_ids)))
+        .order_by("pk")
+    }
 
 
-def _payee_region(payment: Payment) -> Region:
-    payee = payment.payee
-    return Region.objects.get(pk=payee.region_id)
-
-
-def _set_cause(payment: Payment, cause: Cause) -> None:
+def _cause_fields(cause: Cause, content_types: dict[type, ContentType]) -> dict[str, Any]:
     if cause is None:
-        return
+        return {}
     if isinstance(cause, models.Model):
         if cause.pk is None:
             raise ValidationError({"cause": [_("The cause must be saved first.")]})
-        payment.cause_content_type = ContentType.objects.get_for_model(cause)
-        payment.cause_object_id = str(cause.pk)
-        payment.cause_label = cause._meta.label_lower
-        return
+        model = type(cause)
+        if model not in content_types:
+            content_types[model] = ContentType.objects.get_for_model(cause)
+        return {
+            "cause_content_type": content_types[model],
+            "cause_object_id": str(cause.pk),
+            "cause_label": cause._meta.label_lower,
+        }
     label, object_id = cause
     if not label or object_id in (None, ""):
         raise ValidationError({"cause": [_("A cause is a (label, id) pair.")]})
-    payment.cause_label = str(label)[:100]
-    payment.cause_object_id = str(object_id)[:64]
+    return {"cause_label": str(label)[:100], "cause_object_id": str(object_id)[:64]}
 
 
-def validate_payment(
-    payment: Payment, program: Program, *, today: dt.date | None = None, budget: bool = False
-) -> None:
-    """Run every payment rule on `payment` (saved or not) and raise all refusals together.
+@dataclass
+class PaymentItem:
+    """One payment to create: the program, the payee (and the person it is for), the period and,
+    optionally, the amounts (unit amount defaults to the program's standard, amount to unit ×
+    quantity) and the record that caused it."""
 
-    Later apps may call this for a dry run. The program must be locked by the caller when the result
-    decides a write (see _lock_program)."""
-    errors = rules.RuleErrors()
-    if not rules.check_payee_kind(payment, program, errors):
-        errors.raise_if_any()
-    region = _payee_region(payment)
-    rules.check_payee_region(payment, program, region.path, errors)
-    rules.check_validity(payment, program, errors)
-    rules.check_payment_deadline(program, today or timezone.localdate(), errors)
-    rules.check_person_active(payment, errors)
-    rules.check_eligibility(payment, program, errors)
-    rules.check_amounts(payment, program, designations_for_path(region.path), errors)
-    if errors:
-        errors.raise_if_any()
-    rules.check_entitlement(payment, program, errors)
-    if budget:
-        rules.check_budget(payment, program, errors)
-    errors.raise_if_any()
+    program: Program
+    period_start: dt.date
+    period_end: dt.date
+    payee_kind: str | None = None
+    beneficiary: Any = None
+    employer: Employer | None = None
+    institution: TrainingInstitution | None = None
+    quantity: decimal.Decimal | int = 1
+    unit_amount: decimal.Decimal | None = None
+    amount: decimal.Decimal | None = None
+    reason: str = ""
+    cause: Cause = None
 
 
-def _save_payment(payment: Payment) -> None:
-    """Save, turning the once-per-person index's refusal (a concurrent twin) into the rule's 400."""
+@dataclass
+class BatchResult:
+    """What a batch created, and for each refused item (by its index) the rule refusals."""
+
+    created: list[Payment] = field(default_factory=list)
+    # index -> a ValidationError by field, each message starting with (and coded by) its rule code
+    refused: dict[int, ValidationError] = field(default_factory=dict)
+
+    def refusal_codes(self, index: int) -> list[str]:
+        error = self.refused[index]
+        return sorted({e.code or "INVALID" for errors in error.error_dict.values() for e in errors})
+
+
+def _build(item: PaymentItem, program: Program, actor: Any) -> Payment:
+    unit_amount = item.unit_amount
+    if unit_amount is None and program.standard_amount is not None:
+        unit_amount = program.standard_amount
+    return Payment(
+        program=program,
+        payee_kind=item.payee_kind or program.payee_kind,
+        beneficiary=item.beneficiary,
+        employer=item.employer,
+        institution=item.institution,
+        period_start=item.period_start,
+        period_end=item.period_end,
+        quantity=decimal.Decimal(item.quantity),
+        unit_amount=unit_amount,
+        amount=item.amount,
+        fund_source_id=program.fund_source_id,
+        once_per_person=program.once_per_person,
+        status=PaymentStatus.DRAFT,
+        created_by=actor,
+        reason=item.reason,
+    )
+
+
+def _accepted_as_facts(payment: Payment, facts: rules.PaymentFacts, program: Program) -> None:
+    """Let an accepted payment count for the payments after it in the same batch."""
+    other = rules.OtherPayment(0, program.code, payment.quantity, payment.period_start, payment.period_end)
+    facts.others.append(other)
+
+
+def _item_scope(actor: Any, payment: Payment) -> None:
+    """The actor writes only for payees and people in their region: an organisation payment naming a
+    person outside it would otherwise let the rules reveal that person's groups and payments. Checked
+    before any rule runs, so a refusal reveals nothing."""
+    for party in (payment.payee, payment.beneficiary):
+        if party is not None:
+            require_in_scope(actor, Region.cached_path(party.region_id))
+
+
+@transaction.atomic
+def payments_create_batch(
+    *,
+    items: Sequence[PaymentItem],
+    actor: Any,
+    submit: bool = False,
+    today: dt.date | None = None,
+    skip_refused: bool = False,
+) -> BatchResult:
+    """Create many payments (drafts, or submitted with `submit=True`) with every rule of rules.py, in a
+    constant number of queries per batch: the programs are locked once, the facts the rules need are
+    loaded set-based (selectors.payment_facts), the payments and their change entries are written
+    with bulk inserts. Items of one batch count against each other (two months for one person in
+    one program are checked for overlap and maximum units, and the budget covers them all).
+
+    All or nothing by default: any refusal raises a ValidationError keyed `items.<index>.<field>`.
+    With `skip_refused=True` (the post subsidy run) the refused items are reported in the result
+    and the others are written."""
+    require_role(actor, Role.CLERK)
+    if not items:
+        return BatchResult()
+    today = today or timezone.localdate()
+    programs = _lock_programs([item.program.pk for item in items])
+    result = BatchResult()
+    payments: list[Payment] = []
+    for index, item in enumerate(items):
+        payment = _build(item, programs[item.program.pk], actor)
+        if payment.period_start > payment.period_end:
+            result.refused[index] = ValidationError({"period_end": [_("The period ends before it starts.")]})
+        payments.append(payment)
+    # Payee regions in one query, then the scope of every item before any rule looks at data.
+    Region.cache_paths(
+        party.region_id for p in payments for party in (p.payee, p.beneficiary) if party is not None
+    )
+    for index, payment in enumerate(payments):
+        _item_scope(actor, payment)
+        if payment.payee is None:
+            # No payee named: the payee-kind rule says which one is missing.
+            errors = rules.RuleErrors()
+            rules.check_payee_kind(payment, programs[payment.program_id], errors)
+            result.refused.setdefault(index, ValidationError(errors.errors))
+    candidates = [(i, p) for i, p in enumerate(payments) if i not in result.refused]
+    facts = payment_facts([p for _, p in candidates], programs, budget=submit)
+    # Per (program, subject): the facts object the next payment of that pair sees, so accepted
+    # items count for the ones after them.
+    shared: dict[tuple[int, str, int], rules.PaymentFacts] = {}
+    budget_added: dict[tuple[int, int], decimal.Decimal] = {}
+    content_types: dict[type, ContentType] = {}
+    accepted: list[Payment] = []
+    for (index, payment), fact in zip(candidates, facts, strict=True):
+        program = programs[payment.program_id]
+        key = (program.pk, *_subject_key(payment))
+        if key in shared:
+            fact.others = shared[key].others
+        else:
+            shared[key] = fact
+        if fact.budget_used is not None:
+            fact.budget_used += budget_added.get((program.pk, payment.period_start.year), decimal.Decimal(0))
+        if payment.amount is None and payment.unit_amount is not None:
+            payment.amount = rules.money(payment.unit_amount * payment.quantity)
+        errors = rules.check_all(payment, program, fact, today=today, budget=submit)
+        if errors:
+            result.refused[index] = ValidationError(errors.errors)
+            continue
+        try:
+            for name, value in _cause_fields(items[index].cause, content_types).items():
+                setattr(payment, name, value)
+        except ValidationError as exc:
+            result.refused[index] = exc
+            continue
+        payment.region_id = payment.payee.region_id
+        if submit:
+            payment.status = PaymentStatus.SUBMITTED
+            payment.submitted_by = actor
+            payment.submitted_at = timezone.now()
+        try:
+            # Field and model rules only: unique and check constraints are the database's to enforce.
+            payment.full_clean(exclude=["created_by"], validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            result.refused[index] = exc
+            continue
+        accepted.append(payment)
+        _accepted_as_facts(payment, shared[key], program)
+        year_key = (program.pk, payment.period_start.year)
+        budget_added[year_key] = budget_added.get(year_key, decimal.Decimal(0)) + payment.amount
+    if result.refused and not skip_refused:
+        raise ValidationError(
+            {
+                f"items.{index}.{name}": errors
+                for index, error in sorted(result.refused.items())
+                for name, errors in error.error_dict.items()
+            }
+        )
+    with acting(actor):
+        result.created = _insert_payments(accepted)
+    return result
+
+
+def _subject_key(payment: Payment) -> tuple[str, int]:
+    if payment.beneficiary_id is not None:
+        return ("person", payment.beneficiary_id)
+    if payment.employer_id is not None:
+        return ("employer", payment.employer_id)
+    return ("institution", payment.institution_id)
+
+
+def _insert_payments(payments: list[Payment]) -> list[Payment]:
+    """Bulk insert with change entries; the once-per-person index's refusal (a concurrent twin that
+    slipped past the rules) becomes the rule's 400."""
+    if not payments:
+        return []
     try:
         with transaction.atomic():
-            payment.save()
+            return tracked_bulk_create(Payment, payments)
     except IntegrityError as exc:
         if "once_per" in str(exc) or "UNIQUE" in str(exc).upper():
             raise ValidationError(
@@ -273,50 +484,27 @@ def payment_create(
     submit: bool = False,
     today: dt.date | None = None,
 ) -> Payment:
-    """Create a payment (a draft, or submitted at once with `submit=True`) after every rule in
-    rules.py. The unit amount defaults to the program's standard amount and the amount to unit ×
-    quantity; the fund source is the program's. `cause` links the record that caused the payment
-    (a model instance, or a (label, id) pair). Clerks create payments, within their region."""
-    _require_role(actor, Role.CLERK)
-    program = _lock_program(program.pk)
-    quantity = decimal.Decimal(quantity)
-    if unit_amount is None and program.standard_amount is not None:
-        unit_amount = program.standard_amount
-    payment = Payment(
+    """Create one payment (a draft, or submitted at once with `submit=True`, which also checks the
+    budget) after every rule in rules.py: the batch path with one item, so one payment and a subsidy
+    run obey the same code. Errors name the fields (no `items.0.` prefix). One change entry."""
+    item = PaymentItem(
         program=program,
-        payee_kind=payee_kind or program.payee_kind,
+        period_start=period_start,
+        period_end=period_end,
+        payee_kind=payee_kind,
         beneficiary=beneficiary,
         employer=employer,
         institution=institution,
-        period_start=period_start,
-        period_end=period_end,
         quantity=quantity,
         unit_amount=unit_amount,
         amount=amount,
-        fund_source_id=program.fund_source_id,
-        once_per_person=program.once_per_person,
-        status=PaymentStatus.DRAFT,
-        created_by=actor,
         reason=reason,
+        cause=cause,
     )
-    if period_start > period_end:
-        raise ValidationError({"period_end": [_("The period ends before it starts.")]})
-    # The actor writes only for payees and people in their region: an organisation payment that
-    # names a person outside it would otherwise let the rules below reveal that person's groups and
-    # payments.
-    for party in {payment.payee, payment.beneficiary} - {None}:
-        _require_in_scope(actor, Region.cached_path(party.region_id))
-    validate_payment(payment, program, today=today)
-    if payment.amount is None:
-        payment.amount = rules.money(payment.unit_amount * payment.quantity)
-    payment.region_id = payment.payee.region_id
-    _set_cause(payment, cause)
-    payment.full_clean(exclude=["created_by"])
-    with _as(actor):
-        _save_payment(payment)
-    if submit:
-        _submit(payment, program, actor, today=today)
-    return payment
+    result = payments_create_batch(items=[item], actor=actor, submit=submit, today=today, skip_refused=True)
+    if result.refused:
+        raise result.refused[0]
+    return result.created[0]
 
 
 def _lock_payment(payment: Payment) -> Payment:
@@ -327,64 +515,46 @@ def _lock_payment(payment: Payment) -> Payment:
     )
 
 
-def _submit(payment: Payment, program: Program, actor: Any, *, today: dt.date | None) -> None:
-    validate_payment(payment, program, today=today, budget=True)
-    payment.status = PaymentStatus.SUBMITTED
-    payment.submitted_by = actor
-    payment.submitted_at = timezone.now()
-    with _as(actor, action="submit"):
-        payment.save(update_fields=["status", "submitted_by", "submitted_at"])
-
-
 @transaction.atomic
 def payment_submit(*, payment: Payment, actor: Any, today: dt.date | None = None) -> Payment:
     """draft → submitted. Every rule runs again (the person's groups or the program may have changed
     since the draft), and now the budget: submitted + approved + paid stay within it."""
-    _require_role(actor, Role.CLERK)
-    # Lock order everywhere: the payment row, then the program row (the API's transition view has
-    # already locked the payment when it calls this); the opposite order here deadlocked against it.
+    require_role(actor, Role.CLERK)
+    # Lock order everywhere: the payment row, then the program row.
     payment = _lock_payment(payment)
-    program = _lock_program(payment.program_id)
-    _require_in_scope(actor, Region.cached_path(payment.region_id))
-    _expect_status(payment, PaymentStatus.DRAFT)
-    _submit(payment, program, actor, today=today)
-    return payment
+    program = _lock_programs([payment.program_id])[payment.program_id]
+    require_in_scope(actor, payment)
+    PAYMENT_FLOW.expect(payment, "submit")
+    facts = payment_facts([payment], {program.pk: program}, budget=True)[0]
+    rules.check_all(payment, program, facts, today=today or timezone.localdate(), budget=True).raise_if_any()
+    return PAYMENT_FLOW.apply(payment, "submit", actor=actor, check=False)
 
 
 @transaction.atomic
 def payment_approve(*, payment: Payment, actor: Any) -> Payment:
     """submitted → approved, by a reviewer who neither created nor submitted it (maker-checker)."""
-    _require_role(actor, Role.REVIEWER)
+    require_role(actor, Role.REVIEWER)
     payment = _lock_payment(payment)
-    _require_in_scope(actor, Region.cached_path(payment.region_id))
+    require_in_scope(actor, payment)
     _maker_checker(payment, actor)
-    _expect_status(payment, PaymentStatus.SUBMITTED)
-    payment.status = PaymentStatus.APPROVED
-    payment.approved_by = actor
-    payment.approved_at = timezone.now()
-    with _as(actor, action="approve"):
-        payment.save(update_fields=["status", "approved_by", "approved_at"])
-    return payment
+    return PAYMENT_FLOW.apply(payment, "approve", actor=actor)
 
 
 @transaction.atomic
 def payment_reject(*, payment: Payment, actor: Any, reason: str) -> Payment:
     """submitted → rejected with a reason, by a reviewer who neither created nor submitted it. A
     rejected payment frees its budget and the person's entitlement."""
-    _require_role(actor, Role.REVIEWER)
+    require_role(actor, Role.REVIEWER)
     payment = _lock_payment(payment)
-    _require_in_scope(actor, Region.cached_path(payment.region_id))
+    require_in_scope(actor, payment)
     _maker_checker(payment, actor)
-    _expect_status(payment, PaymentStatus.SUBMITTED)
-    if not (reason or "").strip():
+    PAYMENT_FLOW.expect(payment, "reject")
+    reason = (reason or "").strip()
+    if not reason:
         raise ValidationError({"reason": [_("REASON_REQUIRED: say why the payment is rejected.")]})
-    payment.status = PaymentStatus.REJECTED
-    payment.approved_by = actor
-    payment.approved_at = timezone.now()
-    payment.rejection_reason = reason.strip()
-    with _as(actor, action="reject", reason=reason.strip()):
-        payment.save(update_fields=["status", "approved_by", "approved_at", "rejection_reason"])
-    return payment
+    return PAYMENT_FLOW.apply(
+        payment, "reject", actor=actor, reason=reason, fields={"rejection_reason": reason}, check=False
+    )
 
 
 @transaction.atomic
@@ -392,10 +562,10 @@ def payment_mark_paid(
     *, payment: Payment, actor: Any, external_reference: str = "", paid_at: dt.datetime | None = None
 ) -> Payment:
     """approved → paid, by a reviewer, with the bank or treasury reference of the transfer."""
-    _require_role(actor, Role.REVIEWER)
+    require_role(actor, Role.REVIEWER)
     payment = _lock_payment(payment)
-    _require_in_scope(actor, Region.cached_path(payment.region_id))
-    _expect_status(payment, PaymentStatus.APPROVED)
+    require_in_scope(actor, payment)
+    PAYMENT_FLOW.expect(payment, "mark_paid")
     now = timezone.now()
     if paid_at is not None and paid_at > now:
         raise ValidationError({"paid_at": [_("The payment date cannot be in the future.")]})
@@ -403,13 +573,14 @@ def payment_mark_paid(
         # Money leaves only after the second person approved it (maker-checker); a transfer dated
         # earlier would be a payment made without approval.
         raise ValidationError({"paid_at": [_("The payment date cannot be before the approval.")]})
-    payment.status = PaymentStatus.PAID
-    payment.paid_by = actor
-    payment.paid_at = paid_at or now
-    payment.external_reference = (external_reference or "")[:64]
-    with _as(actor, action="mark_paid"):
-        payment.save(update_fields=["status", "paid_by", "paid_at", "external_reference"])
-    return payment
+    return PAYMENT_FLOW.apply(
+        payment,
+        "mark_paid",
+        actor=actor,
+        at=paid_at or now,
+        fields={"external_reference": (external_reference or "")[:64]},
+        check=False,
+    )
 
 
 @transaction.atomic
@@ -417,10 +588,10 @@ def payment_reverse(*, payment: Payment, actor: Any, reason: str) -> Payment:
     """paid → reversed: a paid payment is never edited or deleted. A reviewer records a linked
     negative entry (status `reversal`) with the reason, and the original is marked reversed, which
     frees the budget and the person's entitlement. Returns the reversing entry."""
-    _require_role(actor, Role.REVIEWER)
+    require_role(actor, Role.REVIEWER)
     payment = _lock_payment(payment)
-    _require_in_scope(actor, Region.cached_path(payment.region_id))
-    _expect_status(payment, PaymentStatus.PAID)
+    require_in_scope(actor, payment)
+    PAYMENT_FLOW.expect(payment, "reverse")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("REASON_REQUIRED: say why the payment is reversed.")]})
@@ -451,9 +622,8 @@ def payment_reverse(*, payment: Payment, actor: Any, reason: str) -> Payment:
         cause_label=payment.cause_label,
         reverses=payment,
     )
-    payment.status = PaymentStatus.REVERSED
-    with _as(actor, action="reverse", reason=reason):
-        payment.save(update_fields=["status"])
+    PAYMENT_FLOW.apply(payment, "reverse", actor=actor, reason=reason, check=False)
+    with acting(actor, action="reverse", reason=reason):
         entry.save()
     return entry
 
@@ -461,8 +631,9 @@ def payment_reverse(*, payment: Payment, actor: Any, reason: str) -> Payment:
 @transaction.atomic
 def payments_approve_batch(*, payments: Sequence[Payment], actor: Any) -> list[Payment]:
     """Approve many payments, all or nothing: each passes the same checks as payment_approve, and
-    if any fails nothing is approved. Refusals name the item (`ids.<index>`)."""
-    _require_role(actor, Role.REVIEWER)
+    if any fails nothing is approved. Refusals name the item (`ids.<index>`). Set-based: one locking
+    read, one bulk update and one bulk insert of change entries, whatever the number."""
+    require_role(actor, Role.REVIEWER)
     if not payments:
         raise ValidationError({"ids": [_("Give at least one payment.")]})
     ids = [p.pk for p in payments]
@@ -477,11 +648,12 @@ def payments_approve_batch(*, payments: Sequence[Payment], actor: Any) -> list[P
     }
     if errors:
         raise ValidationError(errors)
+    Region.cache_paths(p.region_id for p in locked.values())
     for index, pk in enumerate(ids):
         payment = locked[pk]
-        _require_in_scope(actor, Region.cached_path(payment.region_id))
+        require_in_scope(actor, payment)
         _maker_checker(payment, actor)
-        if payment.status != PaymentStatus.SUBMITTED:
+        if not PAYMENT_FLOW.allowed(payment, "approve"):
             errors[f"ids.{index}"] = [
                 _("STATUS: payment #%(id)s is %(status)s; only submitted payments are approved.")
                 % {"id": pk, "status": payment.status}
@@ -489,22 +661,25 @@ def payments_approve_batch(*, payments: Sequence[Payment], actor: Any) -> list[P
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
-    approved = []
-    with _as(actor, action="approve"):
-        for pk in ids:
-            payment = locked[pk]
-            payment.status = PaymentStatus.APPROVED
-            payment.approved_by = actor
-            payment.approved_at = now
-            payment.save(update_fields=["status", "approved_by", "approved_at"])
-            approved.append(payment)
+    approved = [locked[pk] for pk in ids]
+    transition = PAYMENT_FLOW["approve"]
+    for payment in approved:
+        payment.status = transition.target
+        payment.approved_by = actor
+        payment.approved_at = now
+    with acting(actor, action="approve"):
+        tracked_bulk_update(Payment, approved, ["status", "approved_by", "approved_at"])
     return approved
 
 
 __all__ = [
-    "PayeeKind",
+    "PAYMENT_FLOW",
+    "BatchResult",
+    "PaymentItem",
     "employer_create",
+    "employer_update",
     "fund_source_create",
+    "fund_source_update",
     "payment_approve",
     "payment_create",
     "payment_mark_paid",
@@ -512,8 +687,9 @@ __all__ = [
     "payment_reverse",
     "payment_submit",
     "payments_approve_batch",
+    "payments_create_batch",
     "program_create",
     "program_update",
     "training_institution_create",
-    "validate_payment",
+    "training_institution_update",
 ]

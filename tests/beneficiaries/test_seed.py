@@ -18,7 +18,7 @@ from tracker.changelog.models import ChangeEntry
 from tracker.pii import decrypt
 
 
-def test_seed_is_idempotent_and_valid(regions):
+def test_seed_is_idempotent_and_valid(regions, superuser):
     with command_context("seed", source=Source.SEED):
         seed_beneficiaries(io.StringIO())
         counts = (Beneficiary.objects.count(), ChangeEntry.objects.count())
@@ -38,7 +38,7 @@ def test_seed_is_idempotent_and_valid(regions):
     ).distinct().get() == {"source": "seed"}
 
 
-def test_seeded_memberships_start_before_2021_payments(regions):
+def test_seeded_memberships_start_before_2021_payments(regions, superuser):
     with command_context("seed", source=Source.SEED):
         seed_beneficiaries(io.StringIO())
     assert MEMBERSHIPS_FROM <= dt.date(2021, 1, 1)
@@ -53,21 +53,21 @@ def test_seeded_memberships_start_before_2021_payments(regions):
     assert set(entries.values_list("source", flat=True)) == {"seed"}
 
 
-def test_reseed_backdates_memberships_of_an_older_seed_once(regions):
+def test_reseed_backdates_memberships_of_an_older_seed_once(regions, superuser):
     """A database seeded before memberships started in 2021: re-seeding adds the missing period
     through the service (logged), and a second run writes nothing."""
     with command_context("seed", source=Source.SEED):
         seed_beneficiaries(io.StringIO())  # groups
         person = beneficiary_create(
-            actor=None,
+            actor=superuser,
             name="旧种子",
             id_number=make_id_number("360300", dt.date(1980, 1, 1), 77, Gender.MALE),
             region=regions["360300"],
             groups=["veteran"],
         )
-        _backdate_memberships(person, ["veteran"])
+        _backdate_memberships(person, ["veteran"], superuser)
         count = ChangeEntry.objects.count()
-        _backdate_memberships(person, ["veteran"])
+        _backdate_memberships(person, ["veteran"], superuser)
     assert ChangeEntry.objects.count() == count
     assert "veteran" in beneficiary_group_codes_on(beneficiary=person, on=dt.date(2021, 1, 1))
     periods = list(

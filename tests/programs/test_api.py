@@ -14,9 +14,10 @@ from django.test.utils import CaptureQueriesContext
 
 from programs.funding import services
 from programs.funding.choices import PaymentStatus
-from programs.funding.models import Employer, FundSource, IdempotencyRecord, Payment, Program
+from programs.funding.models import Employer, FundSource, Payment, Program
 from seeds.factories.funding import EmployerFactory, make_uscc
 from tests.programs.conftest import month
+from tracker.api.models import IdempotencyRecord
 from tracker.changelog.models import ChangeEntry
 
 D = decimal.Decimal

@@ -86,7 +86,7 @@ def test_concurrent_submits_of_one_draft_through_api_and_service(make_program, p
     admin, a batch run) must take the locks in the same order or the two deadlock (a 500)."""
     from rest_framework.test import APIClient
 
-    from tracker.api.exceptions import Conflict
+    from tracker.errors import Conflict
 
     program = make_program()
     draft = services.payment_create(program=program, beneficiary=person, actor=clerk, **month(5))

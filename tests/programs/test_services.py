@@ -16,8 +16,8 @@ from programs.funding.selectors import program_budget
 from tests.conftest import make_user
 from tests.programs.conftest import month
 from tracker.accounts.choices import Role
-from tracker.api.exceptions import Conflict
 from tracker.changelog.models import ChangeEntry
+from tracker.errors import Conflict
 
 D = decimal.Decimal
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from tracker.changelog import triggers
-from tracker.changelog.context import Source, change_context, command_context
+from tracker.changelog.context import Source, acting, change_context, command_context
 from tracker.changelog.models import ChangeEntry, UntrackedWriteError
 from tracker.changelog.selectors import changes_verify
 from tracker.changelog.services import entry_signed_values, record_event, tracked_bulk_update, tracked_update
@@ -43,7 +43,7 @@ def test_command_write_is_stamped_with_command_and_request_id(regions):
 
 def test_update_records_old_and_new_values_and_reason(regions, superuser):
     town = new_township(regions)
-    with change_context(user=superuser, source=Source.ADMIN, reason="typo"):
+    with change_context(source=Source.ADMIN), acting(superuser, reason="typo"):
         town.name_zh = "改名镇"
         town.save()
     last = entries_for(town)[-1]

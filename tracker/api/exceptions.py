@@ -22,21 +22,24 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
-from tracker.changelog.models import UntrackedWriteError
+from tracker.changelog.entries import UntrackedWriteError
+from tracker.errors import Conflict, DomainError
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = _("The request conflicts with the current state of the resource.")
-    default_code = "conflict"
+class DomainProblem(exceptions.APIException):
+    """A service's domain error (tracker.errors) as an API exception: its status, message and extra
+    members of the problem document."""
 
-    def __init__(self, detail: Any = None, code: str | None = None, extra: dict | None = None) -> None:
-        super().__init__(detail, code)
-        self.extra = extra or {}
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(error.detail)
+        self.status_code = error.status
+        self.extra = error.extra
+        retry_after = getattr(error, "retry_after", None)
+        self.wait = retry_after
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -99,6 +102,8 @@ def problem_response(status_code: int, detail: str, errors: dict | None = None, 
 
 
 def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, DomainError):
+        return DomainProblem(exc)
     if isinstance(exc, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)):
         return RequestTooLarge()
     if isinstance(exc, DjangoValidationError):
@@ -109,7 +114,9 @@ def _translate(exc: Exception) -> Exception:
         return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, IntegrityError):
         logger.info("integrity error answered as 409: %s", exc)
-        return Conflict(_("The change conflicts with existing data (it may have been changed concurrently)."))
+        return DomainProblem(
+            Conflict(_("The change conflicts with existing data (it may have been changed concurrently)."))
+        )
     return exc
 
 

@@ -1,25 +1,23 @@
-"""The one base viewset: region scope on every queryset, the after-write scope check inside the
-transaction, ETag / If-Match optimistic concurrency, and write paths that call services."""
+"""The one base viewset: region scope on every queryset (tracker.scope), ETag / If-Match optimistic
+concurrency, and write paths that call services.
+
+Who may write where is the services' to decide (role and region checks, see tracker.scope and
+tracker.accounts.roles), and the change log refuses any tracked write outside the actor's region; the
+view's permission class is only the coarse gate (a role that never writes gets 403 early)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import models, transaction
-from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.accounts.choices import Role
 from tracker.api.exceptions import PreconditionFailed
-from tracker.changelog.api.serializers import ChangeEntrySerializer
-from tracker.changelog.models import ChangeEntry
-
-OUT_OF_SCOPE = _("The record would lie outside your region; you can only write within your region.")
+from tracker.api.history import HistoryMixin
 
 
 def etag_for(instance: Any) -> str:
@@ -34,14 +32,6 @@ def check_if_match(request: Request, instance: Any) -> None:
     tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
     if "*" not in tags and etag_for(instance) not in tags:
         raise PreconditionFailed()
-
-
-def ensure_in_scope(user: Any, instance: models.Model) -> None:
-    """After a write, inside its transaction: the record must still be visible to its writer, so no
-    request can write where it cannot read. Raising rolls the write back."""
-    model = type(instance)
-    if not model._default_manager.visible_to(user).filter(pk=instance.pk).exists():
-        raise PermissionDenied(OUT_OF_SCOPE)
 
 
 class ScopedViewSetMixin:
@@ -72,26 +62,37 @@ class ScopedViewSetMixin:
             queryset = queryset.select_for_update(of=("self",))
         return queryset
 
+    def write_action(
+        self,
+        request: Request,
+        service: Callable[..., Any],
+        *,
+        body: Any = None,
+        status_code: int = status.HTTP_200_OK,
+        reread: Callable[[Any], Any] | None = None,
+    ) -> Response:
+        """The pattern of every write on one record: validate the body, then in one transaction lock
+        the record, honour If-Match, call the service with (record, **body) and answer with the
+        result (re-read through `reread` when the list's shape needs more than the service returned)."""
+        data: dict[str, Any] = {}
+        if body is not None:
+            serializer = body(data=request.data, context=self.get_serializer_context())  # type: ignore[attr-defined]
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+        with transaction.atomic():
+            instance = self.get_object_for_update()
+            check_if_match(request, instance)
+            result = service(instance, **data)
+        if reread is not None:
+            result = reread(result)
+        return self.respond(result, status_code)
+
     def respond(self, instance: Any, status_code: int = status.HTTP_200_OK) -> Response:
         serializer = self.get_serializer(instance)  # type: ignore[attr-defined]
         response = Response(serializer.data, status=status_code)
         if hasattr(instance, "version"):
             response["ETag"] = etag_for(instance)
         return response
-
-
-class HistoryMixin:
-    """`GET .../{id}/history/`: the record's change entries, newest first (scoped like the record)."""
-
-    @extend_schema(responses=ChangeEntrySerializer(many=True), filters=False)
-    @action(detail=True, methods=["get"], filterset_class=None, ordering_fields=None)
-    def history(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        instance = self.get_object()  # type: ignore[attr-defined]
-        entries = ChangeEntry.objects.filter(
-            model=instance._meta.label_lower, object_id=str(instance.pk)
-        ).order_by("-id")
-        page = self.paginate_queryset(entries)  # type: ignore[attr-defined]
-        return self.get_paginated_response(ChangeEntrySerializer(page, many=True).data)  # type: ignore[attr-defined]
 
 
 class TrackerReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -107,8 +108,8 @@ class TrackerModelViewSet(
     viewsets.GenericViewSet,
 ):
     """Create / update / delete call `perform_create`, `perform_update`, `perform_destroy`, which
-    subclasses implement by calling exactly one service. The defaults suit plain reference records:
-    validate the model (full_clean) and save, which writes the change entry."""
+    subclasses implement by calling exactly one service (a view that allows the method and forgets
+    to is a programming error, not a silent save without rules)."""
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.respond(self.get_object())
@@ -118,7 +119,6 @@ class TrackerModelViewSet(
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             instance = self.perform_create(serializer)
-            ensure_in_scope(request.user, instance)
         return self.respond(instance, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, partial: bool = False, **kwargs: Any) -> Response:
@@ -128,7 +128,6 @@ class TrackerModelViewSet(
             serializer = self.get_write_serializer(instance, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
             instance = self.perform_update(instance, serializer)
-            ensure_in_scope(request.user, instance)
         return self.respond(instance)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -141,19 +140,11 @@ class TrackerModelViewSet(
             self.perform_destroy(instance)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    # -- defaults, for records with no rules beyond their fields -------------------------------------
     def perform_create(self, serializer: Any) -> Any:
-        instance = serializer.Meta.model(**serializer.validated_data)
-        instance.full_clean()
-        instance.save()
-        return instance
+        raise NotImplementedError(f"{type(self).__name__} must create through a service")
 
     def perform_update(self, instance: Any, serializer: Any) -> Any:
-        for name, value in serializer.validated_data.items():
-            setattr(instance, name, value)
-        instance.full_clean()
-        instance.save()
-        return instance
+        raise NotImplementedError(f"{type(self).__name__} must update through a service")
 
     def perform_destroy(self, instance: Any) -> None:
-        instance.delete()
+        raise NotImplementedError(f"{type(self).__name__} must delete through a service")

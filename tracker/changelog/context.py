@@ -1,8 +1,13 @@
 """Who is changing what, and why: the context every change entry is stamped with.
 
-The HTTP middleware opens one context per request; management commands, the seed and imports open
-their own. Services narrow it for a domain verb (`approve`, `redeem`, `pii_reveal`) and a reason.
-A context variable (not a thread local) so it is correct under threads and async alike.
+The actor is explicit. Every service takes `actor` and writes under `acting(actor, action=..., reason=...)`;
+the change log refuses a write that has no actor (see services._stamp), so a service that forgot to
+say who acts fails loudly instead of logging "system". Where no person acts — the seed loading
+reference data, a migration-like command — `command_context(name)` names the script as the actor.
+
+The HTTP middleware supplies only what the request knows before any view runs: a request id and the
+source (`api` or `admin`). A context variable (not a thread local) so it is correct under threads,
+async code and background jobs alike.
 """
 
 from __future__ import annotations
@@ -24,38 +29,35 @@ class Source(models.TextChoices):
     IMPORT = "import", _("Import")
     SEED = "seed", _("Seed")
     COMMAND = "command", _("Management command")
+    JOB = "job", _("Background job")
+
+
+# Sources whose writes may name a script instead of a person as the actor.
+SCRIPT_SOURCES = frozenset({Source.SEED, Source.COMMAND, Source.IMPORT})
 
 
 @dataclass(frozen=True)
 class ChangeContext:
     source: str = Source.COMMAND
     request_id: str = ""
-    # A Django HttpRequest whose `.user` is read when an entry is written: DRF authenticates tokens
-    # inside the view, after the middleware has run, and sets the user on the underlying request.
-    request: Any = None
-    user: Any = None
+    # The user acting (set by services through `acting`), or None with `actor_name` naming a script.
+    actor: Any = None
     actor_name: str = ""
     action: str | None = None
     reason: str = ""
-
-    def actor(self) -> Any:
-        user = self.user
-        if user is None and self.request is not None:
-            user = getattr(self.request, "user", None)
-        if user is not None and getattr(user, "is_authenticated", False):
-            return user
-        return None
+    # Set only by record_event for events that change no data (e.g. a probe of another region's
+    # person is logged on that person, outside the actor's own region).
+    outside_scope_ok: bool = False
 
     def actor_label(self) -> str:
-        user = self.actor()
-        if user is not None:
-            return user.get_username()
-        return self.actor_name or "system"
+        if self.actor is not None:
+            return self.actor.get_username()
+        return self.actor_name
 
 
 _current: contextvars.ContextVar[ChangeContext] = contextvars.ContextVar(
     "tracker_change_context",
-    default=ChangeContext(actor_name="system"),  # noqa: B039 (frozen)
+    default=ChangeContext(),  # noqa: B039 (frozen)
 )
 
 
@@ -69,7 +71,8 @@ def new_request_id() -> str:
 
 @contextmanager
 def change_context(**fields: Any) -> Iterator[ChangeContext]:
-    """Open a (nested) context; fields not given are inherited from the enclosing one."""
+    """Open a (nested) context; fields not given are inherited from the enclosing one. Services use
+    `acting`; this is for the infrastructure (middleware, commands, jobs)."""
     ctx = replace(_current.get(), **fields)
     token = _current.set(ctx)
     try:
@@ -79,9 +82,25 @@ def change_context(**fields: Any) -> Iterator[ChangeContext]:
 
 
 @contextmanager
+def acting(actor: Any, *, action: str | None = None, reason: str = "") -> Iterator[ChangeContext]:
+    """The writes inside are made by `actor` (a user), as the domain verb `action` with `reason`.
+
+    `actor=None` is allowed only inside a script's context (`command_context`), whose name then stands
+    as the actor; anywhere else the change log refuses the write."""
+    fields: dict[str, Any] = {"action": action, "reason": reason}
+    if actor is not None:
+        if not getattr(actor, "is_authenticated", False):
+            raise ValueError("the actor must be a signed-in user")
+        fields["actor"] = actor
+    with change_context(**fields) as ctx:
+        yield ctx
+
+
+@contextmanager
 def command_context(name: str, *, source: str = Source.COMMAND) -> Iterator[ChangeContext]:
-    """Context for scripts: the actor is the command's name, with a fresh request id per run."""
+    """Context for scripts: a fresh request id per run; the script's name is the actor of writes that
+    no user makes (a user passed to a service through `acting` still takes precedence)."""
     with change_context(
-        source=source, actor_name=name, request=None, user=None, request_id=new_request_id()
+        source=source, actor=None, actor_name=name, request_id=new_request_id(), action=None, reason=""
     ) as ctx:
         yield ctx

@@ -1,4 +1,7 @@
-"""One request id per HTTP request: stamped on every change entry and returned as X-Request-ID."""
+"""One request id per HTTP request: stamped on every change entry and returned as X-Request-ID.
+
+The middleware knows only the request id and the source (`api` or `admin`); who acts is the actor each
+service is given (tracker.changelog.context.acting)."""
 
 from __future__ import annotations
 
@@ -22,13 +25,7 @@ class RequestContextMiddleware:
         request.request_id = request_id
         source = Source.ADMIN if request.path.startswith("/admin/") else Source.API
         with change_context(
-            source=source,
-            request=request,
-            user=None,
-            request_id=request_id,
-            actor_name="",
-            action=None,
-            reason="",
+            source=source, request_id=request_id, actor=None, actor_name="", action=None, reason=""
         ):
             response = self.get_response(request)
         response["X-Request-ID"] = request_id

@@ -1,117 +1,42 @@
-"""The change log: one append-only, tamper-evident entry per change to any tracked record.
+"""The change log's tracked base model: every domain record is versioned (its ETag), region-scoped
+(tracker.scope) and change-logged.
 
-`TrackedModel` is the base of every domain model. Saving or deleting one writes its entry in the same
-transaction (see services.py); the bulk paths of its queryset refuse to run outside the bulk helpers,
-which log in bulk. Entries are never updated or deleted: database triggers (migration 0002) refuse it.
+Saving or deleting a TrackedModel writes its change entry (entries.py) in the same transaction, through
+services.py; the bulk paths of its queryset refuse to run outside the bulk helpers there, which log in
+bulk.
 """
 
 from __future__ import annotations
 
-import contextvars
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tracker.changelog.context import Source
-
-# Set by the bulk helpers in services.py while they run; the tracked queryset's bulk methods refuse
-# to run without it, so no bulk write can skip the log.
-bulk_write_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "tracker_bulk_write_allowed", default=False
+from tracker.changelog.entries import (
+    ChangeAction,
+    ChangeEntry,
+    ChangeEntryQuerySet,
+    UntrackedWriteError,
+    bulk_write_allowed,
 )
+from tracker.changelog.services import record_save
+from tracker.scope import ScopedQuerySet
+
+__all__ = [
+    "ChangeAction",
+    "ChangeEntry",
+    "ChangeEntryQuerySet",
+    "TrackedModel",
+    "TrackedQuerySet",
+    "UntrackedWriteError",
+]
 
 
-class UntrackedWriteError(RuntimeError):
-    """A tracked model was written in bulk without going through the change-log helpers."""
-
-
-class ChangeAction(models.TextChoices):
-    CREATE = "create", _("Create")
-    UPDATE = "update", _("Update")
-    DELETE = "delete", _("Delete")
-
-
-class ChangeEntryQuerySet(models.QuerySet):
-    def update(self, **kwargs: Any) -> int:
-        raise UntrackedWriteError("change entries are append-only")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise UntrackedWriteError("change entries are append-only")
-
-    def within(self, path: str) -> ChangeEntryQuerySet:
-        return self.filter(region_path__startswith=path)
-
-    def visible_to(self, user: Any) -> ChangeEntryQuerySet:
-        path = getattr(user, "scope_path", None)
-        if path is None:
-            return self.none()
-        return self.within(path) if path else self
-
-
-class ChangeEntry(models.Model):
-    """One change to one record. `object_version` numbers an object's entries 1, 2, 3... with no gap;
-    the HMAC covers every field, so an entry altered, forged, removed or re-ordered is detected."""
-
-    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
-    actor_name = models.CharField(_("actor name"), max_length=150)
-    request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
-    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
-    action = models.CharField(_("action"), max_length=32)
-    model = models.CharField(_("object type"), max_length=100)
-    object_id = models.CharField(_("object id"), max_length=64)
-    object_version = models.PositiveIntegerField(_("object version"))
-    region_path = models.CharField(_("region path"), max_length=255, blank=True)
-    label = models.CharField(_("label"), max_length=255, blank=True)
-    changes = models.JSONField(_("changed fields"), default=dict, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
-    hmac = models.CharField(_("HMAC"), max_length=64)
-
-    objects = ChangeEntryQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("change entry")
-        verbose_name_plural = _("change log")
-        ordering = ["-id"]
-        constraints = [
-            # Two writers can never both record version N of one object: the second fails and its
-            # transaction (and so its change) rolls back. Its index also serves look-ups by object.
-            models.UniqueConstraint(
-                fields=["model", "object_id", "object_version"], name="changeentry_object_version_uniq"
-            ),
-        ]
-        indexes = [
-            # `within` is a prefix match; on PostgreSQL only a pattern-ops index serves LIKE 'x%'.
-            models.Index(
-                fields=["region_path"], name="changeentry_region_like_idx", opclasses=["varchar_pattern_ops"]
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.model}#{self.object_id}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise UntrackedWriteError("change entries are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise UntrackedWriteError("change entries are append-only")
-
-
-class TrackedQuerySet(models.QuerySet):
-    """Queryset of a tracked model. Bulk writes must go through the helpers in services.py."""
+class TrackedQuerySet(ScopedQuerySet):
+    """Queryset of a tracked model: region-scoped (tracker.scope), and its bulk writes must go through
+    the helpers in services.py. It is also the model's base manager, so `_base_manager.update()` is
+    guarded too (Django's plain base manager would skip the log)."""
 
     def _guard(self, what: str) -> None:
         if not bulk_write_allowed.get():
@@ -136,28 +61,15 @@ class TrackedQuerySet(models.QuerySet):
         # Goes through save(), which logs; allowed.
         return super().update_or_create(*args, **kwargs)
 
-    # -- region scope ----------------------------------------------------------------------------
-    def within(self, path: str) -> TrackedQuerySet:
-        """Everything whose region lies in the subtree with this materialised path. Reference data
-        without a region (region_lookup = "") is visible to everyone."""
-        if not self.model.region_lookup:
-            return self
-        return self.filter(**{f"{self.model.region_lookup}__path__startswith": path})
-
-    def visible_to(self, user: Any) -> TrackedQuerySet:
-        """What this user may see: their region's subtree (everything for the country or a superuser)."""
-        path = getattr(user, "scope_path", None)
-        if path is None:
-            return self.none()
-        return self.within(path) if path else self
-
 
 class TrackedModel(models.Model):
     """Base of every domain record: versioned (the ETag), region-scoped and change-logged."""
 
     version = models.PositiveIntegerField(_("version"), default=0, editable=False)
 
-    # Lookup from this model to its Region, for scoping and for stamping change entries.
+    # Lookup from this model to its Region, for scoping and for stamping change entries (see
+    # tracker.scope): "region", "beneficiary__region", "self" for the region tree, "" for reference
+    # data without a region.
     region_lookup: ClassVar[str] = "region"
     # Fields never copied into a change entry (ciphertexts, keyed hashes); add masked stand-ins by
     # overriding `changelog_values`.
@@ -167,6 +79,7 @@ class TrackedModel(models.Model):
 
     class Meta:
         abstract = True
+        base_manager_name = "objects"
 
     # -- snapshots of what was loaded, so an update can log old -> new without another query ------
     @classmethod
@@ -219,6 +132,8 @@ class TrackedModel(models.Model):
         """Materialised path of the record's region ('' when it has none)."""
         if not self.region_lookup:
             return ""
+        if self.region_lookup == "self":
+            return self.path  # type: ignore[attr-defined]
         parts = self.region_lookup.split("__")
         obj: Any = self
         for part in parts[:-1]:
@@ -232,17 +147,8 @@ class TrackedModel(models.Model):
         region_id = getattr(obj, field.attname)
         return field.related_model.cached_path(region_id) if region_id is not None else ""
 
-    @classmethod
-    def rows_within(cls, path: str) -> models.QuerySet | None:
-        """Rows whose region lies within the path; None for reference data that has no region."""
-        if not cls.region_lookup:
-            return None
-        return cls._base_manager.filter(**{f"{cls.region_lookup}__path__startswith": path})
-
     def change_label(self) -> str:
         return str(self)[:255]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from tracker.changelog.services import record_save
-
         record_save(self, super().save, *args, **kwargs)

@@ -9,20 +9,37 @@ constraint makes two concurrent writers of one object collide instead of forking
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import connections, models, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tracker.changelog.context import ChangeContext, current_context
-from tracker.changelog.models import ChangeAction, ChangeEntry, TrackedModel, bulk_write_allowed
+from tracker.changelog.context import SCRIPT_SOURCES, ChangeContext, change_context, current_context
+from tracker.changelog.entries import ChangeAction, ChangeEntry, UntrackedWriteError, bulk_write_allowed
 from tracker.changelog.signing import SIGNED_FIELDS, changes_json, entry_hmac
+from tracker.scope import OUT_OF_SCOPE, user_scope
+
+if TYPE_CHECKING:  # models.py imports this module: the base class is named for type hints only
+    from tracker.changelog.models import TrackedModel
+
+
+class MissingActorError(UntrackedWriteError):
+    """A tracked write with no actor: the service did not say who acts (tracker.changelog.context)."""
 
 
 def _stamp(ctx: ChangeContext, at: Any = None) -> dict[str, Any]:
-    """The fields every entry written in one context shares (worked out once per bulk write)."""
-    actor = ctx.actor()
+    """The fields every entry written in one context shares (worked out once per bulk write).
+
+    Every write names who made it: a user given to the service (`acting`), or — only in the seed
+    and commands — the script's name. Anything else is a programming error and is refused."""
+    actor = ctx.actor
+    if actor is None and not (ctx.actor_name and ctx.source in SCRIPT_SOURCES):
+        raise MissingActorError(
+            "tracked write without an actor: wrap the service's writes in "
+            "tracker.changelog.context.acting(actor)"
+        )
     return {
         "at": at or timezone.now(),
         "actor_id": actor.pk if actor is not None else None,
@@ -31,6 +48,19 @@ def _stamp(ctx: ChangeContext, at: Any = None) -> dict[str, Any]:
         "source": ctx.source,
         "reason": ctx.reason,
     }
+
+
+def _check_scope(ctx: ChangeContext, paths: Iterable[str]) -> None:
+    """The last line of the region scope: a user writes only rows whose region lies in their subtree
+    (rows without a region are reference data, gated by role in their services)."""
+    if ctx.actor is None or ctx.outside_scope_ok:
+        return
+    scope = user_scope(ctx.actor)
+    if scope == "":
+        return
+    for path in paths:
+        if path and (scope is None or not path.startswith(scope)):
+            raise PermissionDenied(OUT_OF_SCOPE)
 
 
 def _entry_values(
@@ -62,8 +92,8 @@ def _entry_values(
     return values
 
 
-def _new_entry(ctx: ChangeContext, **fields: Any) -> ChangeEntry:
-    values = _entry_values(_stamp(ctx), **fields)
+def _new_entry(stamp: dict[str, Any], **fields: Any) -> ChangeEntry:
+    values = _entry_values(stamp, **fields)
     del values["_changes_json"]
     return ChangeEntry(**values)
 
@@ -127,9 +157,29 @@ def record_save(instance: TrackedModel, save: Callable[..., None], *args: Any, *
         raise
 
 
+def _old_region_path(instance: TrackedModel, old_state: dict[str, Any]) -> str:
+    """The region path the row had before this write (only differs when its region reference
+    changed; then one query reads the stored path)."""
+    lookup = instance.region_lookup
+    if not lookup:
+        return ""
+    if lookup == "self":
+        return old_state.get("path") or ""
+    first = instance._meta.get_field(lookup.split("__")[0])
+    if old_state.get(first.attname) == getattr(instance, first.attname):
+        return instance.get_region_path()
+    stored = (
+        type(instance)._base_manager.filter(pk=instance.pk).values_list(f"{lookup}__path", flat=True).first()
+    )
+    return stored or ""
+
+
 def _record_save(instance: TrackedModel, save: Callable[..., None], *args: Any, **kwargs: Any) -> None:
     ctx = current_context()
-    with transaction.atomic():
+    stamp = _stamp(ctx)  # refuses a write without an actor before anything is written
+    # No savepoint: the row and its entry join the caller's transaction (or one of their own), and
+    # a failure of either fails that transaction; a save then costs two statements, not four.
+    with transaction.atomic(savepoint=False):
         creating = instance._state.adding
         old_state = None if creating else getattr(instance, "_loaded_state", None)
         if not creating and old_state is None:
@@ -138,6 +188,11 @@ def _record_save(instance: TrackedModel, save: Callable[..., None], *args: Any, 
             old_state = fresh.current_state() if fresh is not None else None
             if fresh is not None:
                 instance.version = fresh.version
+        region_path = instance.get_region_path()
+        paths = [region_path]
+        if old_state is not None:
+            paths.append(_old_region_path(instance, old_state))
+        _check_scope(ctx, paths)
         instance.version = (instance.version or 0) + 1
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
@@ -147,46 +202,54 @@ def _record_save(instance: TrackedModel, save: Callable[..., None], *args: Any, 
         changed_names = None
         if update_fields is not None:
             changed_names = {instance._meta.get_field(n).name for n in update_fields}
+        new_values = instance.changelog_values(new_state)
         changes = _diff(
             None if old_state is None else instance.changelog_values(old_state),
-            instance.changelog_values(new_state),
+            new_values,
             changed_names,
         )
         action = ctx.action or (ChangeAction.CREATE if creating else ChangeAction.UPDATE)
         _new_entry(
-            ctx,
+            stamp,
             model=type(instance),
             object_id=instance.pk,
             version=instance.version,
             action=action,
             changes=changes,
-            region_path=instance.get_region_path(),
+            region_path=region_path,
             label=instance.change_label(),
         ).save()
         instance._loaded_state = new_state
 
 
-def record_event(instance: TrackedModel, *, action: str, reason: str = "") -> None:
-    """Log a domain verb that changes no field (e.g. `pii_reveal`): the object's version advances."""
-    from tracker.changelog.context import change_context
-
-    with change_context(action=action, reason=reason or current_context().reason):
+def record_event(
+    instance: TrackedModel, *, action: str, reason: str = "", outside_scope_ok: bool = False
+) -> None:
+    """Log a domain verb that changes no field (e.g. `pii_reveal`): the object's version advances.
+    `outside_scope_ok` lets an event be recorded on a row outside the actor's region (a probe of
+    another region's person is logged where that region's auditors see it)."""
+    with change_context(
+        action=action, reason=reason or current_context().reason, outside_scope_ok=outside_scope_ok
+    ):
         instance.save(update_fields=["version"])
 
 
 def record_delete(instance: TrackedModel) -> None:
     """Called from the post_delete signal, so cascades and QuerySet.delete() are logged too."""
     ctx = current_context()
+    stamp = _stamp(ctx)
     state = getattr(instance, "_loaded_state", None) or instance.current_state()
     old = instance.changelog_values(state)
+    region_path = instance.get_region_path()
+    _check_scope(ctx, [region_path])
     _new_entry(
-        ctx,
+        stamp,
         model=type(instance),
         object_id=instance.pk,
         version=(instance.version or 0) + 1,
         action=ctx.action or ChangeAction.DELETE,
         changes={k: [v, None] for k, v in old.items() if v is not None},
-        region_path=instance.get_region_path(),
+        region_path=region_path,
         label=instance.change_label(),
     ).save()
 
@@ -224,7 +287,7 @@ def _cached_region_path(obj: TrackedModel) -> str | None:
 def _region_paths(model: type[TrackedModel], objs: Sequence[TrackedModel]) -> dict[Any, str]:
     """Region path of each object: from relations already in memory where possible, else in one
     query per 2,000 rows (never one per row)."""
-    if not model.region_lookup:
+    if model.region_lookup in ("", "self"):
         # Reference data without a region, or the region tree itself (a region's path is its own).
         return {obj.pk: obj.get_region_path() for obj in objs}
     paths: dict[Any, str] = {}
@@ -248,6 +311,7 @@ def tracked_bulk_create(
 ) -> list[TrackedModel]:
     """bulk_create plus one change entry per row, written in bulk in the same transaction."""
     ctx = current_context()
+    stamp = _stamp(ctx)
     action = ctx.action or ChangeAction.CREATE
     with transaction.atomic():
         for obj in objs:
@@ -255,7 +319,7 @@ def tracked_bulk_create(
         with _BulkAllowed():
             created = model.objects.bulk_create(objs, batch_size=batch_size)
         paths = _region_paths(model, created)
-        stamp = _stamp(ctx)
+        _check_scope(ctx, paths.values())
         attnames = [field.attname for field in model._meta.concrete_fields]
         log_fields = model._log_fields()
         entries = []
@@ -291,6 +355,7 @@ def tracked_bulk_update(
     """bulk_update of loaded objects plus their change entries. Objects must have been read inside
     the same transaction with select_for_update() so their versions are current."""
     ctx = current_context()
+    stamp = _stamp(ctx)
     action = ctx.action or ChangeAction.UPDATE
     names = {model._meta.get_field(f).name for f in fields}
     with transaction.atomic():
@@ -301,7 +366,7 @@ def tracked_bulk_update(
         with _BulkAllowed():
             count = model.objects.bulk_update(objs, [*fields, "version"], batch_size=batch_size)
         paths = _region_paths(model, objs)
-        stamp = _stamp(ctx)
+        _check_scope(ctx, paths.values())
         entries = []
         for obj, old in zip(objs, olds, strict=True):
             state = obj.current_state()
@@ -325,18 +390,20 @@ def tracked_bulk_update(
 def tracked_update(queryset: models.QuerySet, **values: Any) -> int:
     """QuerySet.update() plus one change entry per affected row (old and new values), in bulk."""
     model = queryset.model
+    ctx = current_context()
+    stamp = _stamp(ctx)
     with transaction.atomic():
         objs = list(queryset.select_for_update())
         if not objs:
             return 0
+        old_paths = _region_paths(model, objs)
         with _BulkAllowed():
             model._base_manager.filter(pk__in=[o.pk for o in objs]).update(**values, version=F("version") + 1)
         fresh = {o.pk: o for o in model._base_manager.filter(pk__in=[o.pk for o in objs])}
-        ctx = current_context()
         action = ctx.action or ChangeAction.UPDATE
         names = {model._meta.get_field(f).name for f in values}
         paths = _region_paths(model, list(fresh.values()))
-        stamp = _stamp(ctx)
+        _check_scope(ctx, [*paths.values(), *old_paths.values()])
         entries = []
         for obj in objs:
             new = fresh[obj.pk]

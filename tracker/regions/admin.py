@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from tracker.admin import ScopedAdmin
 from tracker.regions.models import Designation, Region
-from tracker.regions.services import region_upsert
+from tracker.regions.services import designation_upsert, region_upsert
 
 
 @admin.register(Region)
@@ -22,6 +22,7 @@ class RegionAdmin(ScopedAdmin):
             parent_code=obj.parent.code if obj.parent_id else None,
             local_code=obj.local_code,
             designations=obj.designations,
+            actor=request.user,
         )
 
     def has_add_permission(self, request):
@@ -34,6 +35,9 @@ class RegionAdmin(ScopedAdmin):
 @admin.register(Designation)
 class DesignationAdmin(ScopedAdmin):
     list_display = ("code", "name_zh", "name_en")
+
+    def save_via_service(self, request, obj, form, change):
+        return designation_upsert(code=obj.code, name_zh=obj.name_zh, name_en=obj.name_en, actor=request.user)
 
     def get_queryset(self, request):
         return Designation.objects.all()

@@ -7,16 +7,16 @@ Each region stores its materialised path of codes ("000000/360000/360300/"), so 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tracker.changelog.models import TrackedModel, TrackedQuerySet
+from tracker.changelog.models import TrackedModel
 from tracker.regions.choices import LEVEL_CODE_LENGTH, LEVEL_DEPTH, RegionLevel
-
-PATH_SEPARATOR = "/"
+from tracker.scope import PATH_SEPARATOR
 
 
 class Designation(TrackedModel):
@@ -36,24 +36,6 @@ class Designation(TrackedModel):
 
     def __str__(self) -> str:
         return self.name_zh
-
-    def get_region_path(self) -> str:
-        return ""
-
-
-class RegionQuerySet(TrackedQuerySet):
-    def within(self, path: str) -> RegionQuerySet:
-        return self.filter(path__startswith=path)
-
-    def visible_to(self, user: Any) -> RegionQuerySet:
-        """A user sees their region's subtree and the ancestors of their region (to show its path)."""
-        path = getattr(user, "scope_path", None)
-        if path is None:
-            return self.none()
-        if not path:
-            return self
-        ancestors = [c for c in path.split(PATH_SEPARATOR) if c]
-        return self.filter(models.Q(path__startswith=path) | models.Q(code__in=ancestors))
 
 
 class Region(TrackedModel):
@@ -77,8 +59,10 @@ class Region(TrackedModel):
     )
     designations = models.JSONField(_("designations"), default=list, blank=True)
 
-    region_lookup: ClassVar[str] = ""
-    objects = RegionQuerySet.as_manager()
+    # A region's scope is its own path; a user also sees the ancestors of their region (to show
+    # where it lies), but writes only within its subtree (tracker.scope).
+    region_lookup: ClassVar[str] = "self"
+    scope_includes_ancestors: ClassVar[bool] = True
 
     class Meta:
         verbose_name = _("region")
@@ -92,23 +76,6 @@ class Region(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.name_zh} ({self.code})"
-
-    def get_region_path(self) -> str:
-        return self.path
-
-    @classmethod
-    def rows_within(cls, path: str) -> models.QuerySet:
-        return cls._base_manager.filter(path__startswith=path)
-
-    @property
-    def depth(self) -> int:
-        return self.path.count(PATH_SEPARATOR) - 1
-
-    def ancestor_codes(self) -> list[str]:
-        return [c for c in self.path.split(PATH_SEPARATOR) if c]
-
-    def is_within(self, other: Region) -> bool:
-        return self.path.startswith(other.path)
 
     def build_path(self) -> str:
         prefix = self.parent.path if self.parent_id else ""
@@ -153,6 +120,13 @@ class Region(TrackedModel):
         return cls._base_manager.filter(code=code).values_list("path", flat=True).first()
 
     @classmethod
+    def cache_paths(cls, region_ids: Iterable[int]) -> None:
+        """Fill the path cache for these regions in one query (batches look paths up per row)."""
+        missing = {pk for pk in region_ids if pk is not None and pk not in cls._path_cache}
+        if missing:
+            cls._path_cache.update(cls._base_manager.filter(pk__in=missing).values_list("pk", "path"))
+
+    @classmethod
     def cached_path(cls, region_id: int) -> str:
         path = cls._path_cache.get(region_id)
         if path is None:
@@ -164,11 +138,19 @@ class Region(TrackedModel):
 
 def designations_for_path(path: str) -> set[str]:
     """All designations carried by a region or any of its ancestors (one query)."""
-    codes = [c for c in path.split(PATH_SEPARATOR) if c]
-    result: set[str] = set()
-    for designations in Region.objects.filter(code__in=codes).values_list("designations", flat=True):
-        result.update(designations or [])
-    return result
+    return designations_for_paths([path])[path]
 
 
-__all__ = ["Designation", "Region", "RegionQuerySet", "designations_for_path"]
+def designations_for_paths(paths: Iterable[str]) -> dict[str, frozenset[str]]:
+    """For each region path, the designations carried by that region or any of its ancestors (one
+    query for any number of paths)."""
+    paths = set(paths)
+    codes = {code for path in paths for code in path.split(PATH_SEPARATOR) if code}
+    by_code = dict(Region.objects.filter(code__in=codes).values_list("code", "designations"))
+    return {
+        path: frozenset(d for code in path.split(PATH_SEPARATOR) if code for d in (by_code.get(code) or []))
+        for path in paths
+    }
+
+
+__all__ = ["Designation", "Region", "designations_for_path", "designations_for_paths"]

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from tracker.changelog.context import acting
 from tracker.regions.models import Designation, Region
 
 
+def _require_admin(actor: Any) -> None:
+    """Regions are reference data: superusers change them (the seed, with no actor, loads them)."""
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Only administrators change reference data."))
+
+
 @transaction.atomic
-def designation_upsert(*, code: str, name_zh: str, name_en: str) -> Designation:
+def designation_upsert(*, code: str, name_zh: str, name_en: str, actor: Any = None) -> Designation:
+    _require_admin(actor)
     designation = Designation.objects.filter(code=code).first() or Designation(code=code)
     if designation.pk and (designation.name_zh, designation.name_en) == (name_zh, name_en):
         return designation
     designation.name_zh, designation.name_en = name_zh, name_en
     designation.full_clean()
-    designation.save()
+    with acting(actor):
+        designation.save()
     return designation
 
 
@@ -30,9 +41,11 @@ def region_upsert(
     parent_code: str | None,
     local_code: bool = False,
     designations: list[str] | None = None,
+    actor: Any = None,
 ) -> Region:
     """Create the region or bring it up to date; a region never moves to another parent, since
     every record's scope is derived from its region's path."""
+    _require_admin(actor)
     parent = Region.objects.get(code=parent_code) if parent_code else None
     region = Region.objects.filter(code=code).first()
     wanted: dict[str, Any] = {
@@ -46,8 +59,6 @@ def region_upsert(
         region = Region(code=code, parent=parent, **wanted)
     else:
         if region.parent_id != (parent.pk if parent else None):
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"parent": f"region {code} cannot move to another parent"})
         if all(getattr(region, k) == v for k, v in wanted.items()):
             return region
@@ -55,6 +66,7 @@ def region_upsert(
             setattr(region, key, value)
     region.path = region.build_path()
     region.full_clean()
-    region.save()
+    with acting(actor):
+        region.save()
     Region._path_cache.pop(region.pk, None)
     return region

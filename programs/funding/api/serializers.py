@@ -16,7 +16,7 @@ from beneficiaries.models import Beneficiary
 from programs.funding.choices import PayeeKind
 from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
 from programs.funding.services import PROGRAM_FIELDS
-from tracker.regions.api.serializers import RegionCodeField
+from tracker.api.regions import RegionCodeField
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 MONTH_RE = re.compile(r"(\d{4})-(\d{2})")

@@ -37,11 +37,11 @@ from programs.funding.filtersets import (
     PaymentFilterSet,
     ProgramFilterSet,
 )
-from programs.funding.idempotency import idempotent
 from programs.funding.models import Employer, FundSource, Payment, Program
 from programs.funding.selectors import payments_for_list, program_budget
 from tracker.accounts.choices import Role
-from tracker.api.viewsets import TrackerModelViewSet, check_if_match, ensure_in_scope
+from tracker.api.idempotency import idempotent
+from tracker.api.viewsets import TrackerModelViewSet
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
@@ -176,17 +176,13 @@ class PaymentViewSet(TrackerModelViewSet):
         body: Any = None,
         code: int = status.HTTP_200_OK,
     ) -> Response:
-        data: dict[str, Any] = {}
-        if body is not None:
-            serializer = body(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-        with transaction.atomic():
-            payment = self.get_object_for_update()
-            check_if_match(request, payment)
-            result = service(payment=payment, actor=request.user, **data)
-            ensure_in_scope(request.user, result)
-        return self.respond(payments_for_list().get(pk=result.pk), code)
+        return self.write_action(
+            request,
+            lambda payment, **data: service(payment=payment, actor=request.user, **data),
+            body=body,
+            status_code=code,
+            reread=lambda result: payments_for_list().get(pk=result.pk),
+        )
 
     @extend_schema(
         request=None, responses=PaymentSerializer, parameters=[IDEMPOTENCY_PARAMETER, IF_MATCH_PARAMETER]

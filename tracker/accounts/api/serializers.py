@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from tracker.accounts.models import User
-from tracker.regions.api.serializers import RegionBriefSerializer
+from tracker.api.regions import RegionBriefSerializer
 
 
 class MeSerializer(serializers.ModelSerializer):

@@ -1,5 +1,6 @@
-"""`Idempotency-Key` for the payment writes: a client that retries after a lost answer gets the
-original answer back instead of a second payment.
+"""`Idempotency-Key`, an API convention for writes that must happen once (payments, transitions,
+voucher issue and redemption): a client that retries after a lost answer gets the original answer
+back instead of a second payment.
 
 The key is scoped to the user. The first successful answer (2xx) is stored in the same transaction
 as the write it answers, so either both exist or neither does. A replay with the same key and the
@@ -24,8 +25,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from programs.funding.models import IdempotencyRecord
-from tracker.api.exceptions import Conflict
+from tracker.api.models import IdempotencyRecord
+from tracker.errors import Conflict
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

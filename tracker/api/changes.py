@@ -1,21 +1,56 @@
+"""The change log's API: `GET /api/v1/audit/changes/` (newest first, scoped by region) and its
+`verify/`."""
+
 from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
+from tracker.api.filters import WithinFilter
+from tracker.api.history import ChangeEntrySerializer
 from tracker.api.viewsets import ScopedViewSetMixin
-from tracker.changelog.api.serializers import ChangeEntrySerializer, VerifyResultSerializer
-from tracker.changelog.filtersets import ChangeEntryFilterSet
-from tracker.changelog.models import ChangeEntry
+from tracker.changelog.context import Source
+from tracker.changelog.entries import ChangeEntry
 from tracker.changelog.selectors import changes_verify
 from tracker.regions.models import Region
+
+
+class VerifyProblemSerializer(serializers.Serializer):
+    entry = serializers.IntegerField(allow_null=True)
+    object = serializers.CharField()
+    problem = serializers.CharField()
+
+
+class VerifyResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    checked = serializers.IntegerField()
+    problems = VerifyProblemSerializer(many=True)
+
+
+class ChangeEntryFilterSet(django_filters.FilterSet):
+    model = django_filters.CharFilter(field_name="model", max_length=100)
+    object_id = django_filters.CharFilter(field_name="object_id", max_length=64)
+    actor = django_filters.CharFilter(field_name="actor_name", max_length=150)
+    action = django_filters.CharFilter(field_name="action", max_length=32)
+    source = django_filters.ChoiceFilter(choices=Source.choices)
+    request_id = django_filters.CharFilter(field_name="request_id", max_length=64)
+    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    within = WithinFilter()
+
+    class Meta:
+        model = ChangeEntry
+        fields = ["model", "object_id", "actor", "action", "source", "request_id", "since", "until", "within"]
 
 
 class ChangeEntryViewSet(ScopedViewSetMixin, ReadOnlyModelViewSet):
@@ -50,3 +85,10 @@ class ChangeEntryViewSet(ScopedViewSetMixin, ReadOnlyModelViewSet):
         if self.action == "verify":
             return queryset
         return super().filter_queryset(queryset)
+
+
+router = SimpleRouter()
+router.register("audit/changes", ChangeEntryViewSet, basename="changeentry")
+urlpatterns = router.urls
+
+__all__ = ["ChangeEntrySerializer", "ChangeEntryViewSet", "urlpatterns"]

@@ -1,7 +1,0 @@
-from rest_framework.routers import SimpleRouter
-
-from tracker.regions.api.views import RegionViewSet
-
-router = SimpleRouter()
-router.register("regions", RegionViewSet)
-urlpatterns = router.urls
