@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import router, transaction
+from django.db import router
 from django.db.models import ProtectedError, RestrictedError
 from django.db.models.deletion import Collector
 from django.utils import timezone
@@ -54,6 +54,7 @@ from tracker.changelog.services import record_event
 from tracker.errors import Conflict
 from tracker.pii import decrypt, encrypt, keyed_hash, mask_id_number, mask_phone
 from tracker.scope import require_in_scope
+from tracker.transactions import atomic_service
 
 REVEAL_PERMISSION = "beneficiaries.reveal_pii"
 
@@ -207,7 +208,7 @@ def _raise(errors: dict[str, list[str]]) -> None:
 # -- the person --------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_service
 def beneficiary_create(*, actor: Any, groups: Iterable[str] | None = None, **data: Any) -> Beneficiary:
     """Register a person. The identity number is validated (each check named), unique across the
     system (409), and stored encrypted; gender and birth date are derived from it and, when given,
@@ -223,7 +224,7 @@ def beneficiary_create(*, actor: Any, groups: Iterable[str] | None = None, **dat
     _ensure_unique(cleaned.values["id_number_hash"], actor)
     beneficiary = Beneficiary()
     apply_person_values(beneficiary, cleaned.values)
-    beneficiary.full_clean(validate_unique=False, validate_constraints=False)
+    beneficiary.validate_row()
     with acting(actor):
         beneficiary.save()
     if groups:
@@ -231,7 +232,7 @@ def beneficiary_create(*, actor: Any, groups: Iterable[str] | None = None, **dat
     return beneficiary
 
 
-@transaction.atomic
+@atomic_service
 def beneficiary_update(
     *, beneficiary: Beneficiary, actor: Any, groups: Iterable[str] | None = None, **data: Any
 ) -> Beneficiary:
@@ -284,7 +285,7 @@ def beneficiary_update(
     if cleaned.values.get("region") is not None:
         require_in_scope(actor, cleaned.values["region"])
     apply_person_values(beneficiary, cleaned.values)
-    beneficiary.full_clean(validate_unique=False, validate_constraints=False)
+    beneficiary.validate_row()
     with acting(actor):
         beneficiary.save()
     if groups is not None:
@@ -292,7 +293,7 @@ def beneficiary_update(
     return beneficiary
 
 
-@transaction.atomic
+@atomic_service
 def beneficiary_deactivate(
     *, beneficiary: Beneficiary, actor: Any, on: dt.date, reason: str, note: str = ""
 ) -> Beneficiary:
@@ -313,7 +314,7 @@ def beneficiary_deactivate(
     beneficiary.active = False
     beneficiary.deactivated_on = on
     beneficiary.deactivation_reason = reason
-    beneficiary.full_clean(validate_unique=False, validate_constraints=False)
+    beneficiary.validate_row()
     with acting(actor, action="deactivate", reason=note or str(DeactivationReason(reason).label)):
         beneficiary.save()
     return beneficiary
@@ -341,7 +342,7 @@ def beneficiary_references(beneficiary: Beneficiary) -> list[str]:
     return sorted(names)
 
 
-@transaction.atomic
+@atomic_service
 def beneficiary_delete(*, beneficiary: Beneficiary, actor: Any) -> None:
     """Only a record nothing refers to (e.g. entered by mistake) may be deleted; otherwise 409 and
     the person is to be deactivated instead."""
@@ -358,6 +359,7 @@ def beneficiary_delete(*, beneficiary: Beneficiary, actor: Any) -> None:
         beneficiary.delete()
 
 
+@atomic_service
 def beneficiary_reveal_pii(*, beneficiary: Beneficiary, actor: Any, reason: str) -> dict[str, str]:
     """The full identity number and phone, for holders of `beneficiaries.reveal_pii` only (granted to
     named users by a superuser; no role carries it). Each reveal is logged (`pii_reveal`) with its
@@ -368,7 +370,7 @@ def beneficiary_reveal_pii(*, beneficiary: Beneficiary, actor: Any, reason: str)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("A reason is required to reveal personal data.")]})
-    with transaction.atomic(), acting(actor):
+    with acting(actor):
         record_event(beneficiary, action="pii_reveal", reason=reason)
     return {
         "id_number": decrypt(beneficiary.id_number_encrypted, purpose=ID_NUMBER_PURPOSE),
@@ -379,7 +381,7 @@ def beneficiary_reveal_pii(*, beneficiary: Beneficiary, actor: Any, reason: str)
 # -- groups -------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_service
 def beneficiary_group_upsert(*, code: str, name_zh: str, name_en: str, actor: Any = None) -> BeneficiaryGroup:
     """Reference data (seeds/data/beneficiary_groups.yaml): create or bring up to date; a no-op
     when nothing changed, so seeding twice writes nothing. Administrators (or the seed script, with
@@ -390,7 +392,7 @@ def beneficiary_group_upsert(*, code: str, name_zh: str, name_en: str, actor: An
     if group.pk and (group.name_zh, group.name_en) == (name_zh, name_en):
         return group
     group.name_zh, group.name_en = name_zh, name_en
-    group.full_clean()
+    group.validate_row()
     with acting(actor):
         group.save()
     return group
@@ -408,7 +410,7 @@ def groups_by_code(codes: Iterable[str]) -> dict[str, BeneficiaryGroup]:
     return found
 
 
-@transaction.atomic
+@atomic_service
 def beneficiary_set_groups(
     *, beneficiary: Beneficiary, group_codes: Iterable[str], actor: Any, on: dt.date | None = None
 ) -> None:
@@ -433,14 +435,14 @@ def beneficiary_set_groups(
                 membership.delete()
             else:
                 membership.valid_to = on - dt.timedelta(days=1)
-                membership.full_clean(validate_constraints=False)
+                membership.validate_row()
                 membership.save()
     for code, group in sorted(wanted.items()):
         if code not in held:
             membership_add(beneficiary=beneficiary, group=group, valid_from=on, valid_to=None, actor=actor)
 
 
-@transaction.atomic
+@atomic_service
 def membership_add(
     *,
     beneficiary: Beneficiary,
@@ -474,7 +476,7 @@ def membership_add(
     membership = GroupMembership(
         beneficiary=beneficiary, group=group, valid_from=valid_from, valid_to=valid_to
     )
-    membership.full_clean(validate_constraints=False)
+    membership.validate_row()
     with acting(actor):
         membership.save()
     return membership
@@ -487,7 +489,7 @@ def follow_up_due_days() -> int:
     return int(getattr(settings, "FOLLOW_UP_DUE_DAYS", 15))
 
 
-@transaction.atomic
+@atomic_service
 def status_change_record(
     *,
     beneficiary: Beneficiary,
@@ -523,7 +525,7 @@ def status_change_record(
         note=(note or "").strip(),
         recorded_by=actor if getattr(actor, "pk", None) else None,
     )
-    change.full_clean()
+    change.validate_row()
     with acting(actor):
         change.save()
     latest = StatusChange.objects.filter(beneficiary=person).order_by("-effective_on", "-id").first()
@@ -552,13 +554,13 @@ def status_change_record(
             opened_on=effective_on,
             due_on=effective_on + dt.timedelta(days=follow_up_due_days()),
         )
-        follow_up.full_clean(validate_constraints=False)
+        follow_up.validate_row()
         with acting(actor):
             follow_up.save()
     return change
 
 
-@transaction.atomic
+@atomic_service
 def follow_up_record_service(
     *, follow_up: FollowUp, actor: Any, service: str, service_on: dt.date, note: str = ""
 ) -> FollowUp:
@@ -582,7 +584,7 @@ def follow_up_record_service(
     follow_up.service_note = (note or "").strip()
     follow_up.status = FollowUpStatus.CLOSED
     follow_up.closed_by = actor if getattr(actor, "pk", None) else None
-    follow_up.full_clean(validate_constraints=False)
+    follow_up.validate_row()
     with acting(actor, action="close"):
         follow_up.save()
     return follow_up

@@ -84,6 +84,14 @@ def mask_id_number(value: str) -> str:
     return f"{value[:6]}{'*' * (len(value) - 10)}{value[-4:]}"
 
 
+def mask_name(name: str) -> str:
+    """张三 -> 张*, 欧阳娜娜 -> 欧***: the first character and one star per other (exports and other
+    places a full name is not needed)."""
+    if not name:
+        return ""
+    return name[0] + "*" * (len(name) - 1)
+
+
 def mask_phone(value: str) -> str:
     """`13812345678` -> `138****5678`; shorter numbers keep only their last two digits."""
     if not value:

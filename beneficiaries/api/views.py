@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +45,7 @@ from tracker.accounts.choices import Role
 from tracker.api.exceptions import problem_response
 from tracker.api.history import HistoryMixin
 from tracker.api.viewsets import TrackerModelViewSet, TrackerReadOnlyViewSet, check_if_match
+from tracker.transactions import door_transaction
 
 AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Date (default today).")
 
@@ -89,7 +89,10 @@ class BeneficiaryViewSet(TrackerModelViewSet):
     action_roles = {"reveal": set(Role.values)}
 
     def get_queryset(self) -> Any:
-        return super().get_queryset().prefetch_related(current_memberships_prefetch())
+        queryset = super().get_queryset()
+        if getattr(self, "queryset_for_update", False):
+            return queryset  # a locked read for a write: the response reads the groups afresh
+        return queryset.prefetch_related(current_memberships_prefetch())
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # `?format=csv|xlsx` picks the template's file type, not a renderer.
@@ -126,7 +129,7 @@ class BeneficiaryViewSet(TrackerModelViewSet):
         with the reason as a `pii_reveal` change entry."""
         body = RevealRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with transaction.atomic():
+        with door_transaction():
             beneficiary = self.get_object_for_update()
             values = services.beneficiary_reveal_pii(
                 beneficiary=beneficiary, actor=request.user, reason=body.validated_data["reason"]
@@ -176,7 +179,7 @@ class BeneficiaryViewSet(TrackerModelViewSet):
             return Response(StatusChangeSerializer(changes.order_by("-effective_on", "-id"), many=True).data)
         body = StatusChangeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with transaction.atomic():
+        with door_transaction():
             beneficiary = self.get_object_for_update()
             check_if_match(request, beneficiary)
             change = services.status_change_record(
@@ -204,7 +207,7 @@ class BeneficiaryViewSet(TrackerModelViewSet):
             )
         body = MembershipSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with transaction.atomic():
+        with door_transaction():
             beneficiary = self.get_object_for_update()
             check_if_match(request, beneficiary)
             membership = services.membership_add(

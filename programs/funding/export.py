@@ -1,143 +1,153 @@
-"""Streaming export of payments (CSV or XLSX) with masked personal data.
+"""The payments export: the list's filters as CSV or XLSX (tracker.exports), personal data masked.
 
-CSV streams row by row from a server-side cursor (`.iterator(chunk_size=2000)`), so a million-row
-export never holds more than one chunk in memory. XLSX uses openpyxl's write-only workbook, which
-streams rows to a temporary file on disk; the file is then streamed to the client.
-
-Cells are neutralised against formula injection (CSV/XLSX cells starting with = + - @, tab or
-carriage return get a leading apostrophe), since exports are opened in spreadsheet programs. Money
-is written as plain decimal text in CSV and as numbers in XLSX.
+Headers and values are labels in the caller's language by default (status 已发放, payee kind 个人,
+region, program and fund source by name); `labels=False` (`?labels=codes`) gives the codes, for
+machines. Rows are read with one `values_list` query on a server-side cursor: no model instances,
+constant memory.
 """
 
 from __future__ import annotations
 
-import csv
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import FileResponse, StreamingHttpResponse
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
+from programs.funding.choices import PayeeKind, PaymentStatus
 from programs.funding.models import Payment
+from tracker.exports import Column
+from tracker.pii import mask_name
 
 CHUNK = 2000
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+COLUMNS = [
+    Column("id", _("ID"), "int", 10),
+    Column("program", _("Program"), "text", 30),
+    Column("payee_kind", _("Payee kind"), "text", 10),
+    Column("payee", _("Payee"), "text", 24),
+    Column("payee_identifier", _("Payee identifier"), "text", 22),
+    Column("person", _("Person the payment is for"), "text", 12),
+    Column("person_id_number", _("Identity number"), "text", 22),
+    Column("region", _("Region"), "text", 14),
+    Column("period_start", _("Period from"), "date", 12),
+    Column("period_end", _("Period to"), "date", 12),
+    Column("quantity", _("Quantity"), "decimal", 9),
+    Column("unit_amount", _("Unit amount"), "money", 12),
+    Column("amount", _("Amount"), "money", 12),
+    Column("fund_source", _("Fund source"), "text", 20),
+    Column("status", _("Status"), "text", 10),
+    Column("paid_at", _("Paid at"), "datetime", 20),
+    Column("external_reference", _("External reference"), "text", 18),
+    Column("reverses", _("Reverses payment"), "int", 10),
+    Column("reason", _("Reason"), "text", 30),
+]
+
+_FIELDS = (
+    "id",
+    "program__code",
+    "program__name_zh",
+    "program__name_en",
+    "payee_kind",
+    "beneficiary__name",
+    "beneficiary__id_number_masked",
+    "employer__name",
+    "employer__uscc",
+    "institution__name",
+    "institution__uscc",
+    "region__code",
+    "region__name_zh",
+    "region__name_en",
+    "period_start",
+    "period_end",
+    "quantity",
+    "unit_amount",
+    "amount",
+    "fund_source__code",
+    "fund_source__name_zh",
+    "fund_source__name_en",
+    "status",
+    "paid_at",
+    "external_reference",
+    "reverses_id",
+    "reason",
+)
 
 
-def mask_name(name: str) -> str:
-    """张三 -> 张*, 欧阳娜娜 -> 欧***: the family name's first character and one star per other."""
-    if not name:
-        return ""
-    return name[0] + "*" * (len(name) - 1)
-
-
-def neutralise(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def headers() -> list[str]:
-    return [
-        _("ID"),
-        _("Program"),
-        _("Program name"),
-        _("Payee kind"),
-        _("Payee"),
-        _("Payee identifier"),
-        _("Person"),
-        _("Identity number"),
-        _("Region"),
-        _("Period from"),
-        _("Period to"),
-        _("Quantity"),
-        _("Unit amount"),
-        _("Amount"),
-        _("Fund source"),
-        _("Status"),
-        _("Paid at"),
-        _("External reference"),
-        _("Reverses"),
-        _("Reason"),
-    ]
-
-
-def row(payment: Payment) -> list[Any]:
-    person = payment.beneficiary
-    if payment.employer_id:
-        payee_name, payee_id = payment.employer.name, payment.employer.uscc
-    elif payment.institution_id:
-        payee_name, payee_id = payment.institution.name, payment.institution.uscc
-    else:
-        payee_name, payee_id = mask_name(person.name), person.id_number_masked
-    return [
-        payment.pk,
-        payment.program.code,
-        payment.program.name_zh,
-        payment.payee_kind,
-        payee_name,
-        payee_id,
-        mask_name(person.name) if person else "",
-        person.id_number_masked if person else "",
-        payment.region.code,
-        payment.period_start.isoformat(),
-        payment.period_end.isoformat(),
-        payment.quantity,
-        payment.unit_amount,
-        payment.amount,
-        payment.fund_source.code if payment.fund_source_id else "",
-        payment.status,
-        timezone.localtime(payment.paid_at).isoformat() if payment.paid_at else "",
-        payment.external_reference,
-        payment.reverses_id or "",
-        payment.reason,
-    ]
-
-
-def export_rows(queryset: QuerySet[Payment]) -> Iterator[list[Any]]:
-    for payment in queryset.iterator(chunk_size=CHUNK):
-        yield [neutralise(value) for value in row(payment)]
-
-
-class _Echo:
-    """A file-like object whose write() returns what it was given, for csv.writer."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(queryset: QuerySet[Payment]) -> Iterable[str]:
-    writer = csv.writer(_Echo())
-    # A byte-order mark, so spreadsheet programs read the Chinese text as UTF-8.
-    yield "\ufeff" + writer.writerow([neutralise(h) for h in headers()])
-    for values in export_rows(queryset):
-        yield writer.writerow(["" if v is None else str(v) for v in values])
-
-
-def csv_response(queryset: QuerySet[Payment], filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(_csv_lines(queryset), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
-
-
-def xlsx_response(queryset: QuerySet[Payment], filename: str) -> FileResponse:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title="payments")
-    sheet.append(headers())
-    for values in export_rows(queryset):
-        sheet.append(values)
-    handle = tempfile.TemporaryFile()
-    workbook.save(handle)
-    handle.seek(0)
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{filename}.xlsx",
-        content_type=XLSX_MEDIA_TYPE,
-    )
+def export_rows(queryset: QuerySet[Payment], *, labels: bool = True) -> Iterator[tuple[Any, ...]]:
+    english = (get_language() or "").startswith("en")
+    status_labels = {value: str(label) for value, label in PaymentStatus.choices}
+    kind_labels = {value: str(label) for value, label in PayeeKind.choices}
+    for (
+        pk,
+        program_code,
+        program_zh,
+        program_en,
+        payee_kind,
+        person_name,
+        person_id,
+        employer_name,
+        employer_uscc,
+        institution_name,
+        institution_uscc,
+        region_code,
+        region_zh,
+        region_en,
+        period_start,
+        period_end,
+        quantity,
+        unit_amount,
+        amount,
+        fund_code,
+        fund_zh,
+        fund_en,
+        status,
+        paid_at,
+        external_reference,
+        reverses_id,
+        reason,
+    ) in queryset.values_list(*_FIELDS).iterator(chunk_size=CHUNK):
+        if payee_kind == PayeeKind.EMPLOYER:
+            payee, payee_id = employer_name, employer_uscc
+        elif payee_kind == PayeeKind.INSTITUTION:
+            payee, payee_id = institution_name, institution_uscc
+        else:
+            payee, payee_id = mask_name(person_name or ""), person_id
+        # The person column names who an organisation's payment is for; a person payee is already
+        # in the payee columns (each value once).
+        for_person = payee_kind != PayeeKind.PERSON and person_name
+        if labels:
+            program = (program_en if english and program_en else program_zh) or program_code
+            region = (region_en if english and region_en else region_zh) or region_code
+            fund = (fund_en if english and fund_en else fund_zh) if fund_code else ""
+            kind, state = kind_labels.get(payee_kind, payee_kind), status_labels.get(status, status)
+        else:
+            program, region, fund, kind, state = (
+                program_code,
+                region_code,
+                fund_code or "",
+                payee_kind,
+                status,
+            )
+        yield (
+            pk,
+            program,
+            kind,
+            payee,
+            payee_id,
+            mask_name(person_name) if for_person else "",
+            person_id if for_person else "",
+            region,
+            period_start,
+            period_end,
+            quantity,
+            unit_amount,
+            amount,
+            fund,
+            state,
+            paid_at,
+            external_reference,
+            reverses_id,
+            reason,
+        )

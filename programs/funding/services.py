@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,7 @@ from tracker.changelog.context import acting
 from tracker.changelog.services import tracked_bulk_create, tracked_bulk_update
 from tracker.regions.models import Region
 from tracker.scope import require_in_scope
+from tracker.transactions import atomic_service
 from tracker.transitions import StateMachine, Transition
 
 Cause = models.Model | tuple[str, Any] | None
@@ -109,24 +110,24 @@ PAYMENT_FLOW = StateMachine(
 # -- fund sources, programs, payees ----------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_service
 def fund_source_create(
     *, actor: Any, code: str, name_zh: str, name_en: str, part_of: FundSource | None = None, note: str = ""
 ) -> FundSource:
     """Fund sources are national reference data: only superusers add them."""
     require_superuser(actor, _("Only administrators add fund sources."))
     source = FundSource(code=code, name_zh=name_zh, name_en=name_en, part_of=part_of, note=note)
-    source.full_clean()
+    source.validate_row()
     with acting(actor):
         source.save()
     return source
 
 
-@transaction.atomic
+@atomic_service
 def fund_source_update(*, fund_source: FundSource, actor: Any, fields: Mapping[str, Any]) -> FundSource:
     require_superuser(actor, _("Only administrators change fund sources."))
     _set_fields(fund_source, fields, {"code", "name_zh", "name_en", "part_of", "note"})
-    fund_source.full_clean()
+    fund_source.validate_row()
     with acting(actor):
         fund_source.save()
     return fund_source
@@ -146,20 +147,20 @@ def _check_program_writer(actor: Any, region: Region) -> None:
     require_in_scope(actor, region)
 
 
-@transaction.atomic
+@atomic_service
 def program_create(*, actor: Any, fields: Mapping[str, Any]) -> Program:
     unknown = set(fields) - set(PROGRAM_FIELDS)
     if unknown:
         raise ValidationError({name: [_("Unknown field.")] for name in sorted(unknown)})
     program = Program(**fields)
     _check_program_writer(actor, program.region)
-    program.full_clean()
+    program.validate_row()
     with acting(actor):
         program.save()
     return program
 
 
-@transaction.atomic
+@atomic_service
 def program_update(*, program: Program, actor: Any, fields: Mapping[str, Any]) -> Program:
     """Changes apply to payments created from now on; existing payments keep their amounts."""
     unknown = set(fields) - set(PROGRAM_FIELDS)
@@ -171,50 +172,50 @@ def program_update(*, program: Program, actor: Any, fields: Mapping[str, Any]) -
     for name, value in fields.items():
         setattr(program, name, value)
     _check_program_writer(actor, program.region)
-    program.full_clean()
+    program.validate_row()
     with acting(actor):
         program.save()
     return program
 
 
-@transaction.atomic
+@atomic_service
 def employer_create(
     *, actor: Any, name: str, uscc: str, region: Region, size: str, industry: str = ""
 ) -> Employer:
     require_role(actor, Role.CLERK, Role.REVIEWER)
     require_in_scope(actor, region)
     employer = Employer(name=name, uscc=uscc, region=region, size=size, industry=industry)
-    employer.full_clean()
+    employer.validate_row()
     with acting(actor):
         employer.save()
     return employer
 
 
-@transaction.atomic
+@atomic_service
 def training_institution_create(*, actor: Any, name: str, uscc: str, region: Region) -> TrainingInstitution:
     require_role(actor, Role.CLERK, Role.REVIEWER)
     require_in_scope(actor, region)
     institution = TrainingInstitution(name=name, uscc=uscc, region=region)
-    institution.full_clean()
+    institution.validate_row()
     with acting(actor):
         institution.save()
     return institution
 
 
-@transaction.atomic
+@atomic_service
 def employer_update(*, employer: Employer, actor: Any, fields: Mapping[str, Any]) -> Employer:
     """Correct an employer's name, region, size or industry (its USCC identifies it and stays)."""
     require_role(actor, Role.CLERK, Role.REVIEWER)
     require_in_scope(actor, employer)
     _set_fields(employer, fields, {"name", "region", "size", "industry"})
     require_in_scope(actor, employer.region)
-    employer.full_clean(validate_unique=False)
+    employer.validate_row()
     with acting(actor):
         employer.save()
     return employer
 
 
-@transaction.atomic
+@atomic_service
 def training_institution_update(
     *, institution: TrainingInstitution, actor: Any, fields: Mapping[str, Any]
 ) -> TrainingInstitution:
@@ -222,7 +223,7 @@ def training_institution_update(
     require_in_scope(actor, institution)
     _set_fields(institution, fields, {"name", "region"})
     require_in_scope(actor, institution.region)
-    institution.full_clean(validate_unique=False)
+    institution.validate_row()
     with acting(actor):
         institution.save()
     return institution
@@ -335,7 +336,7 @@ def _item_scope(actor: Any, payment: Payment) -> None:
             require_in_scope(actor, Region.cached_path(party.region_id))
 
 
-@transaction.atomic
+@atomic_service
 def payments_create_batch(
     *,
     items: Sequence[PaymentItem],
@@ -412,7 +413,7 @@ def payments_create_batch(
             payment.submitted_at = timezone.now()
         try:
             # Field and model rules only: unique and check constraints are the database's to enforce.
-            payment.full_clean(exclude=["created_by"], validate_unique=False, validate_constraints=False)
+            payment.validate_row(exclude=["created_by"])
         except ValidationError as exc:
             result.refused[index] = exc
             continue
@@ -447,8 +448,8 @@ def _insert_payments(payments: list[Payment]) -> list[Payment]:
     if not payments:
         return []
     try:
-        with transaction.atomic():
-            return tracked_bulk_create(Payment, payments)
+        # No savepoint: the refusal below ends the caller's transaction anyway.
+        return tracked_bulk_create(Payment, payments)
     except IntegrityError as exc:
         if "once_per" in str(exc) or "UNIQUE" in str(exc).upper():
             raise ValidationError(
@@ -465,7 +466,6 @@ def _insert_payments(payments: list[Payment]) -> list[Payment]:
         raise
 
 
-@transaction.atomic
 def payment_create(
     *,
     program: Program,
@@ -515,7 +515,7 @@ def _lock_payment(payment: Payment) -> Payment:
     )
 
 
-@transaction.atomic
+@atomic_service
 def payment_submit(*, payment: Payment, actor: Any, today: dt.date | None = None) -> Payment:
     """draft → submitted. Every rule runs again (the person's groups or the program may have changed
     since the draft), and now the budget: submitted + approved + paid stay within it."""
@@ -530,7 +530,7 @@ def payment_submit(*, payment: Payment, actor: Any, today: dt.date | None = None
     return PAYMENT_FLOW.apply(payment, "submit", actor=actor, check=False)
 
 
-@transaction.atomic
+@atomic_service
 def payment_approve(*, payment: Payment, actor: Any) -> Payment:
     """submitted → approved, by a reviewer who neither created nor submitted it (maker-checker)."""
     require_role(actor, Role.REVIEWER)
@@ -540,7 +540,7 @@ def payment_approve(*, payment: Payment, actor: Any) -> Payment:
     return PAYMENT_FLOW.apply(payment, "approve", actor=actor)
 
 
-@transaction.atomic
+@atomic_service
 def payment_reject(*, payment: Payment, actor: Any, reason: str) -> Payment:
     """submitted → rejected with a reason, by a reviewer who neither created nor submitted it. A
     rejected payment frees its budget and the person's entitlement."""
@@ -557,7 +557,7 @@ def payment_reject(*, payment: Payment, actor: Any, reason: str) -> Payment:
     )
 
 
-@transaction.atomic
+@atomic_service
 def payment_mark_paid(
     *, payment: Payment, actor: Any, external_reference: str = "", paid_at: dt.datetime | None = None
 ) -> Payment:
@@ -583,7 +583,7 @@ def payment_mark_paid(
     )
 
 
-@transaction.atomic
+@atomic_service
 def payment_reverse(*, payment: Payment, actor: Any, reason: str) -> Payment:
     """paid → reversed: a paid payment is never edited or deleted. A reviewer records a linked
     negative entry (status `reversal`) with the reason, and the original is marked reversed, which
@@ -628,7 +628,7 @@ def payment_reverse(*, payment: Payment, actor: Any, reason: str) -> Payment:
     return entry
 
 
-@transaction.atomic
+@atomic_service
 def payments_approve_batch(*, payments: Sequence[Payment], actor: Any) -> list[Payment]:
     """Approve many payments, all or nothing: each passes the same checks as payment_approve, and
     if any fails nothing is approved. Refusals name the item (`ids.<index>`). Set-based: one locking

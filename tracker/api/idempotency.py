@@ -27,6 +27,7 @@ from rest_framework.response import Response
 
 from tracker.api.models import IdempotencyRecord
 from tracker.errors import Conflict
+from tracker.transactions import door_transaction
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -104,7 +105,7 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
             response_status=0,
         )
         try:
-            with transaction.atomic():
+            with door_transaction():
                 try:
                     with transaction.atomic():
                         claim.save()

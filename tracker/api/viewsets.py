@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from tracker.accounts.choices import Role
 from tracker.api.exceptions import PreconditionFailed
 from tracker.api.history import HistoryMixin
+from tracker.transactions import door_transaction
 
 
 def etag_for(instance: Any) -> str:
@@ -79,7 +80,7 @@ class ScopedViewSetMixin:
             serializer = body(data=request.data, context=self.get_serializer_context())  # type: ignore[attr-defined]
             serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
-        with transaction.atomic():
+        with door_transaction():
             instance = self.get_object_for_update()
             check_if_match(request, instance)
             result = service(instance, **data)
@@ -117,12 +118,12 @@ class TrackerModelViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_write_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
+        with door_transaction():
             instance = self.perform_create(serializer)
         return self.respond(instance, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, partial: bool = False, **kwargs: Any) -> Response:
-        with transaction.atomic():
+        with door_transaction():
             instance = self.get_object_for_update()
             check_if_match(request, instance)
             serializer = self.get_write_serializer(instance, data=request.data, partial=partial)
@@ -134,7 +135,7 @@ class TrackerModelViewSet(
         return self.update(request, *args, partial=True, **kwargs)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():
+        with door_transaction():
             instance = self.get_object_for_update()
             check_if_match(request, instance)
             self.perform_destroy(instance)

@@ -147,6 +147,16 @@ class TrackedModel(models.Model):
         region_id = getattr(obj, field.attname)
         return field.related_model.cached_path(region_id) if region_id is not None else ""
 
+    def validate_row(self, exclude: Any = ()) -> None:
+        """`full_clean` without the checks the database makes on the write anyway: unique fields and
+        constraints, check constraints (tracker.integrity turns their refusals into the same field
+        errors), and the existence of related records already in hand (one query each otherwise)."""
+        skip = set(exclude)
+        for field in self._meta.concrete_fields:
+            if field.many_to_one and field.is_cached(self):
+                skip.add(field.name)
+        self.full_clean(exclude=skip, validate_unique=False, validate_constraints=False)
+
     def change_label(self) -> str:
         return str(self)[:255]
 

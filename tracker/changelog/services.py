@@ -12,14 +12,16 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import connections, models, router, transaction
+from django.db import IntegrityError, connections, models, router
 from django.db.models import F
 from django.utils import timezone
 
 from tracker.changelog.context import SCRIPT_SOURCES, ChangeContext, change_context, current_context
 from tracker.changelog.entries import ChangeAction, ChangeEntry, UntrackedWriteError, bulk_write_allowed
 from tracker.changelog.signing import SIGNED_FIELDS, changes_json, entry_hmac
+from tracker.integrity import as_validation_error
 from tracker.scope import OUT_OF_SCOPE, user_scope
+from tracker.transactions import join_or_begin
 
 if TYPE_CHECKING:  # models.py imports this module: the base class is named for type hints only
     from tracker.changelog.models import TrackedModel
@@ -177,9 +179,9 @@ def _old_region_path(instance: TrackedModel, old_state: dict[str, Any]) -> str:
 def _record_save(instance: TrackedModel, save: Callable[..., None], *args: Any, **kwargs: Any) -> None:
     ctx = current_context()
     stamp = _stamp(ctx)  # refuses a write without an actor before anything is written
-    # No savepoint: the row and its entry join the caller's transaction (or one of their own), and
-    # a failure of either fails that transaction; a save then costs two statements, not four.
-    with transaction.atomic(savepoint=False):
+    # No savepoint: the row and its entry join the caller's transaction (or open one of their own);
+    # a save costs two statements, not four.
+    with join_or_begin():
         creating = instance._state.adding
         old_state = None if creating else getattr(instance, "_loaded_state", None)
         if not creating and old_state is None:
@@ -197,7 +199,13 @@ def _record_save(instance: TrackedModel, save: Callable[..., None], *args: Any, 
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "version"}
-        save(*args, **kwargs)
+        try:
+            save(*args, **kwargs)
+        except IntegrityError as exc:
+            error = as_validation_error(instance, exc)
+            if error is None:
+                raise
+            raise error from exc
         new_state = instance.current_state()
         changed_names = None
         if update_fields is not None:
@@ -313,7 +321,7 @@ def tracked_bulk_create(
     ctx = current_context()
     stamp = _stamp(ctx)
     action = ctx.action or ChangeAction.CREATE
-    with transaction.atomic():
+    with join_or_begin():
         for obj in objs:
             obj.version = 1
         with _BulkAllowed():
@@ -358,7 +366,7 @@ def tracked_bulk_update(
     stamp = _stamp(ctx)
     action = ctx.action or ChangeAction.UPDATE
     names = {model._meta.get_field(f).name for f in fields}
-    with transaction.atomic():
+    with join_or_begin():
         olds = []
         for obj in objs:
             olds.append(obj.changelog_values(getattr(obj, "_loaded_state", {}) or {}))
@@ -392,7 +400,7 @@ def tracked_update(queryset: models.QuerySet, **values: Any) -> int:
     model = queryset.model
     ctx = current_context()
     stamp = _stamp(ctx)
-    with transaction.atomic():
+    with join_or_begin():
         objs = list(queryset.select_for_update())
         if not objs:
             return 0

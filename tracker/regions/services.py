@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tracker.changelog.context import acting
 from tracker.regions.models import Designation, Region
+from tracker.transactions import atomic_service
 
 
 def _require_admin(actor: Any) -> None:
@@ -18,20 +18,20 @@ def _require_admin(actor: Any) -> None:
         raise PermissionDenied(_("Only administrators change reference data."))
 
 
-@transaction.atomic
+@atomic_service
 def designation_upsert(*, code: str, name_zh: str, name_en: str, actor: Any = None) -> Designation:
     _require_admin(actor)
     designation = Designation.objects.filter(code=code).first() or Designation(code=code)
     if designation.pk and (designation.name_zh, designation.name_en) == (name_zh, name_en):
         return designation
     designation.name_zh, designation.name_en = name_zh, name_en
-    designation.full_clean()
+    designation.validate_row()
     with acting(actor):
         designation.save()
     return designation
 
 
-@transaction.atomic
+@atomic_service
 def region_upsert(
     *,
     code: str,
@@ -65,7 +65,7 @@ def region_upsert(
         for key, value in wanted.items():
             setattr(region, key, value)
     region.path = region.build_path()
-    region.full_clean()
+    region.validate_row()
     with acting(actor):
         region.save()
     Region._path_cache.pop(region.pk, None)

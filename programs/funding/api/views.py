@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -30,7 +29,8 @@ from programs.funding.api.serializers import (
     ProgramSerializer,
     ReasonSerializer,
 )
-from programs.funding.export import XLSX_MEDIA_TYPE, csv_response, xlsx_response
+from programs.funding.export import COLUMNS as EXPORT_COLUMNS
+from programs.funding.export import export_rows
 from programs.funding.filtersets import (
     EmployerFilterSet,
     FundSourceFilterSet,
@@ -42,6 +42,8 @@ from programs.funding.selectors import payments_for_list, program_budget
 from tracker.accounts.choices import Role
 from tracker.api.idempotency import idempotent
 from tracker.api.viewsets import TrackerModelViewSet
+from tracker.exports import XLSX_MEDIA_TYPE, export_response
+from tracker.transactions import door_transaction
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
@@ -255,7 +257,7 @@ class PaymentViewSet(TrackerModelViewSet):
         serializer = ApproveBatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         ids = serializer.validated_data["ids"]
-        with transaction.atomic():
+        with door_transaction():
             visible = set(
                 Payment.objects.visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True)
             )
@@ -270,7 +272,14 @@ class PaymentViewSet(TrackerModelViewSet):
         parameters=[
             OpenApiParameter(
                 "format", OpenApiTypes.STR, enum=["csv", "xlsx"], description="csv (default) or xlsx"
-            )
+            ),
+            OpenApiParameter(
+                "labels",
+                OpenApiTypes.STR,
+                enum=["names", "codes"],
+                description="names (default): headers and values as labels in the request's language; "
+                "codes: field names and codes, for machines",
+            ),
         ],
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
@@ -284,8 +293,15 @@ class PaymentViewSet(TrackerModelViewSet):
         fmt = request.query_params.get("format", "csv")
         if fmt not in ("csv", "xlsx"):
             raise ValidationError({"format": [_("csv or xlsx.")]})
-        queryset = self.filter_queryset(self.get_queryset()).order_by("id")
-        filename = f"payments-{timezone.localdate():%Y%m%d}"
-        if fmt == "xlsx":
-            return xlsx_response(queryset, filename)
-        return csv_response(queryset, filename)
+        labels = request.query_params.get("labels", "names")
+        if labels not in ("names", "codes"):
+            raise ValidationError({"labels": [_("names or codes.")]})
+        queryset = self.filter_queryset(Payment.objects.visible_to(request.user)).order_by("id")
+        return export_response(
+            fmt,
+            f"payments-{timezone.localdate():%Y%m%d}",
+            EXPORT_COLUMNS,
+            export_rows(queryset, labels=labels == "names"),
+            labels=labels == "names",
+            sheet_title="payments",
+        )
