@@ -181,6 +181,21 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# The cache holds the request-rate counts, so it must be one for all worker processes: Redis when
+# REDIS_URL is set, else a table in the database (created by a migration of tracker.accounts).
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "tracker_cache",
+            # Django's default of 300 entries would cull the counts of busy periods.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
 # Cap on the size of uploaded request bodies read into memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 
