@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from tracker.env import env_bool, env_int, env_list, env_str
+from tracker.env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,7 +45,7 @@ CHANGELOG_ALLOW_PURGE = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tracker.apps.TrackerAdminConfig",  # django.contrib.admin with a throttled log-in
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -117,6 +117,8 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's model backend behind the log-in lock-out (tracker/accounts/lockout.py).
+AUTHENTICATION_BACKENDS = ["tracker.accounts.backends.LockoutModelBackend"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -137,10 +139,27 @@ MEDIA_ROOT = BASE_DIR / "var" / "media"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "tracker.accounts.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tracker.api.permissions.RolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "tracker.accounts.throttles.AnonymousThrottle",
+        "tracker.accounts.throttles.RoleThrottle",
+    ],
+    # `<count>/<second|minute|hour|day>`; see tracker/accounts/throttles.py.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("THROTTLE_RATE_ANON", "60/minute"),
+        "clerk": env_rate("THROTTLE_RATE_CLERK", "600/minute"),
+        "reviewer": env_rate("THROTTLE_RATE_REVIEWER", "600/minute"),
+        "inspector": env_rate("THROTTLE_RATE_INSPECTOR", "300/minute"),
+        "analyst": env_rate("THROTTLE_RATE_ANALYST", "300/minute"),
+        "login_ip": env_rate("THROTTLE_RATE_LOGIN_IP", "60/minute"),
+        "login_username": env_rate("THROTTLE_RATE_LOGIN_USERNAME", "10/minute"),
+    },
+    # Proxies in front of the service that append to X-Forwarded-For; the client address is taken from
+    # there only behind them (0: REMOTE_ADDR, which a client cannot forge).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -180,6 +199,28 @@ SPECTACULAR_SETTINGS = {
         "tracker.api.schema.add_problem_responses",
     ],
 }
+
+# The cache holds the request-rate counts, so it must be one for all worker processes: Redis when
+# REDIS_URL is set, else a table in the database (created by a migration of tracker.accounts).
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "tracker_cache",
+            # Django's default of 300 entries would cull the counts of busy periods.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
+# Log-in and tokens ----------------------------------------------------------------------------------
+# This many failed log-ins for one username within LOGIN_LOCKOUT_SECONDS lock it for that long.
+LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 5, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# An API token unused for this long expires (the client logs in again).
+TOKEN_IDLE_SECONDS = env_int("TOKEN_IDLE_SECONDS", 8 * 3600, minimum=60)
 
 # Cap on the size of uploaded request bodies read into memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from tracker.accounts.models import User
+from tracker.accounts.models import LoginLockout, User
 
 
 @admin.register(User)
@@ -11,3 +12,23 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "region", "is_superuser", "is_active")
     list_filter = ("is_superuser", "is_active", "groups")
     autocomplete_fields = ("region",)
+
+
+@admin.register(LoginLockout)
+class LoginLockoutAdmin(admin.ModelAdmin):
+    """Who is locked out and why; deleting a row lifts its lock."""
+
+    list_display = ("username", "failures", "last_failure_at", "last_ip", "locked_until")
+    search_fields = ("username",)
+    ordering = ("-last_failure_at",)
+    readonly_fields = (
+        "username",
+        "failures",
+        "first_failure_at",
+        "last_failure_at",
+        "last_ip",
+        "locked_until",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
