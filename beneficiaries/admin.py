@@ -131,7 +131,9 @@ class BeneficiaryAdmin(ScopedAdmin):
             return queryset.filter(name__startswith=search_term.strip()), False
         return queryset, False
 
-    def save_via_service(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> Any:
+    def save_via_service(
+        self, request: HttpRequest, obj: Any, form: Any, change: bool, *, dry_run: bool = False
+    ) -> Any:
         data = {name: form.cleaned_data[name] for name in BeneficiaryForm.Meta.fields}
         try:
             if not change:
@@ -139,14 +141,18 @@ class BeneficiaryAdmin(ScopedAdmin):
                     actor=request.user,
                     id_number=form.cleaned_data["id_number"],
                     phone=form.cleaned_data["phone"],
+                    dry_run=dry_run,
                     **data,
                 )
-            fresh = Beneficiary.objects.select_for_update().get(pk=obj.pk)
+            people = Beneficiary.objects if dry_run else Beneficiary.objects.select_for_update()
+            fresh = people.get(pk=obj.pk)
             changed = {name: value for name, value in data.items() if name in form.changed_data}
             for name in ("id_number", "phone"):
                 if form.cleaned_data.get(name):
                     changed[name] = form.cleaned_data[name]
-            return services.beneficiary_update(beneficiary=fresh, actor=request.user, **changed)
+            return services.beneficiary_update(
+                beneficiary=fresh, actor=request.user, dry_run=dry_run, **changed
+            )
         except DomainError as exc:
             raise _as_validation_error(exc) from None
 
@@ -217,9 +223,11 @@ class BeneficiaryGroupAdmin(ScopedAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser
 
-    def save_via_service(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> Any:
+    def save_via_service(
+        self, request: HttpRequest, obj: Any, form: Any, change: bool, *, dry_run: bool = False
+    ) -> Any:
         return services.beneficiary_group_upsert(
-            code=obj.code, name_zh=obj.name_zh, name_en=obj.name_en, actor=request.user
+            code=obj.code, name_zh=obj.name_zh, name_en=obj.name_en, actor=request.user, dry_run=dry_run
         )
 
 

@@ -209,7 +209,9 @@ def _raise(errors: dict[str, list[str]]) -> None:
 
 
 @atomic_service
-def beneficiary_create(*, actor: Any, groups: Iterable[str] | None = None, **data: Any) -> Beneficiary:
+def beneficiary_create(
+    *, actor: Any, groups: Iterable[str] | None = None, dry_run: bool = False, **data: Any
+) -> Beneficiary:
     """Register a person. The identity number is validated (each check named), unique across the
     system (409), and stored encrypted; gender and birth date are derived from it and, when given,
     must agree. `groups` are group codes, members from today."""
@@ -225,6 +227,10 @@ def beneficiary_create(*, actor: Any, groups: Iterable[str] | None = None, **dat
     beneficiary = Beneficiary()
     apply_person_values(beneficiary, cleaned.values)
     beneficiary.validate_row()
+    if groups:
+        groups_by_code(groups)
+    if dry_run:
+        return beneficiary
     with acting(actor):
         beneficiary.save()
     if groups:
@@ -234,7 +240,12 @@ def beneficiary_create(*, actor: Any, groups: Iterable[str] | None = None, **dat
 
 @atomic_service
 def beneficiary_update(
-    *, beneficiary: Beneficiary, actor: Any, groups: Iterable[str] | None = None, **data: Any
+    *,
+    beneficiary: Beneficiary,
+    actor: Any,
+    groups: Iterable[str] | None = None,
+    dry_run: bool = False,
+    **data: Any,
 ) -> Beneficiary:
     """Change a person's fields (partial). A new identity number is checked like a new registration,
     against the registration date; gender and date of birth stay those the identity number carries.
@@ -286,6 +297,10 @@ def beneficiary_update(
         require_in_scope(actor, cleaned.values["region"])
     apply_person_values(beneficiary, cleaned.values)
     beneficiary.validate_row()
+    if groups is not None:
+        groups_by_code(groups)
+    if dry_run:
+        return beneficiary
     with acting(actor):
         beneficiary.save()
     if groups is not None:
@@ -382,7 +397,9 @@ def beneficiary_reveal_pii(*, beneficiary: Beneficiary, actor: Any, reason: str)
 
 
 @atomic_service
-def beneficiary_group_upsert(*, code: str, name_zh: str, name_en: str, actor: Any = None) -> BeneficiaryGroup:
+def beneficiary_group_upsert(
+    *, code: str, name_zh: str, name_en: str, actor: Any = None, dry_run: bool = False
+) -> BeneficiaryGroup:
     """Reference data (seeds/data/beneficiary_groups.yaml): create or bring up to date; a no-op
     when nothing changed, so seeding twice writes nothing. Administrators (or the seed script, with
     no actor) only."""
@@ -392,7 +409,9 @@ def beneficiary_group_upsert(*, code: str, name_zh: str, name_en: str, actor: An
     if group.pk and (group.name_zh, group.name_en) == (name_zh, name_en):
         return group
     group.name_zh, group.name_en = name_zh, name_en
-    group.validate_row()
+    group.validate_row(dry_run=dry_run)
+    if dry_run:
+        return group
     with acting(actor):
         group.save()
     return group

@@ -30,10 +30,6 @@ from tracker.errors import DomainError
 from tracker.scope import ScopedQuerySet
 
 
-class _DryRunDone(Exception):
-    """Raised to roll back the form's dry run of the service."""
-
-
 def scoped_choices(queryset: models.QuerySet, request: HttpRequest) -> models.QuerySet:
     """The records of a form's choice field the user may pick: within their region (reference data
     without a region stays whole). Regions offered for writing are the user's subtree only."""
@@ -79,13 +75,17 @@ class ScopedAdmin(admin.ModelAdmin):
             queryset = queryset.writable_by(request.user)
         return queryset, duplicates
 
-    def save_via_service(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> Any:
+    def save_via_service(
+        self, request: HttpRequest, obj: Any, form: Any, change: bool, *, dry_run: bool = False
+    ) -> Any:
+        """Call the record's service with the form's values; with `dry_run` the service checks every
+        rule and writes nothing."""
         raise PermissionDenied(_("This record is changed through its own actions, not this form."))
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        """The form runs the service once as a dry run (inside a savepoint that is rolled back), so a
-        rule the service refuses shows as an error on the form with the clerk's input kept, instead
-        of a server error after the form was accepted."""
+        """When the form is cleaned, the service checks it as a dry run (every rule, no write), so a
+        refused rule shows beside its field with the clerk's input kept, instead of a server error
+        after the form was accepted."""
         form_class = super().get_form(request, obj, change=change, **kwargs)
         admin_obj = self
 
@@ -94,13 +94,8 @@ class ScopedAdmin(admin.ModelAdmin):
                 super()._post_clean()
                 if self.errors:
                     return
-                trial = copy.copy(self.instance)
                 try:
-                    with transaction.atomic():
-                        admin_obj.save_via_service(request, trial, self, change)
-                        raise _DryRunDone
-                except _DryRunDone:
-                    pass
+                    admin_obj.save_via_service(request, copy.copy(self.instance), self, change, dry_run=True)
                 except ValidationError as exc:
                     add_service_errors(self, exc)
                 except (PermissionDenied, DomainError) as exc:

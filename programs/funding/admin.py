@@ -32,18 +32,21 @@ class FundSourceAdmin(ScopedAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser
 
-    def save_via_service(self, request: HttpRequest, obj: FundSource, form: Any, change: bool) -> Any:
+    def save_via_service(
+        self, request: HttpRequest, obj: FundSource, form: Any, change: bool, *, dry_run: bool = False
+    ) -> Any:
         if change:
             return services.fund_source_update(
                 fund_source=FundSource.objects.get(pk=obj.pk),
                 actor=request.user,
                 fields={name: form.cleaned_data[name] for name in form.changed_data},
+                dry_run=dry_run,
             )
         data = {
             name: form.cleaned_data.get(name) for name in ("code", "name_zh", "name_en", "part_of", "note")
         }
         data["note"] = data["note"] or ""
-        return services.fund_source_create(actor=request.user, **data)
+        return services.fund_source_create(actor=request.user, dry_run=dry_run, **data)
 
 
 @admin.register(Program)
@@ -63,17 +66,21 @@ class ProgramAdmin(ScopedAdmin):
     autocomplete_fields = ["fund_source", "region"]
     readonly_fields = ("version",)
 
-    def save_via_service(self, request: HttpRequest, obj: Program, form: Any, change: bool) -> Any:
+    def save_via_service(
+        self, request: HttpRequest, obj: Program, form: Any, change: bool, *, dry_run: bool = False
+    ) -> Any:
         fields = {
             name: form.cleaned_data[name] for name in form.changed_data if name in services.PROGRAM_FIELDS
         }
         if change:
             original = Program.objects.get(pk=obj.pk)
-            return services.program_update(program=original, actor=request.user, fields=fields)
+            return services.program_update(
+                program=original, actor=request.user, fields=fields, dry_run=dry_run
+            )
         all_fields = {
             name: form.cleaned_data[name] for name in form.cleaned_data if name in services.PROGRAM_FIELDS
         }
-        return services.program_create(actor=request.user, fields=all_fields)
+        return services.program_create(actor=request.user, fields=all_fields, dry_run=dry_run)
 
 
 class PayeeAdmin(ScopedAdmin):
@@ -87,12 +94,15 @@ class EmployerAdmin(PayeeAdmin):
     list_display = ["name", "uscc", "region", "size", "industry"]
     list_filter = ["size"]
 
-    def save_via_service(self, request: HttpRequest, obj: Employer, form: Any, change: bool) -> Any:
+    def save_via_service(
+        self, request: HttpRequest, obj: Employer, form: Any, change: bool, *, dry_run: bool = False
+    ) -> Any:
         if change:
             return services.employer_update(
                 employer=Employer.objects.get(pk=obj.pk),
                 actor=request.user,
                 fields={name: form.cleaned_data[name] for name in form.changed_data},
+                dry_run=dry_run,
             )
         return services.employer_create(
             actor=request.user,
@@ -101,6 +111,7 @@ class EmployerAdmin(PayeeAdmin):
             region=obj.region,
             size=obj.size,
             industry=obj.industry,
+            dry_run=dry_run,
         )
 
 
@@ -109,16 +120,23 @@ class TrainingInstitutionAdmin(PayeeAdmin):
     list_display = ["name", "uscc", "region"]
 
     def save_via_service(
-        self, request: HttpRequest, obj: TrainingInstitution, form: Any, change: bool
+        self,
+        request: HttpRequest,
+        obj: TrainingInstitution,
+        form: Any,
+        change: bool,
+        *,
+        dry_run: bool = False,
     ) -> Any:
         if change:
             return services.training_institution_update(
                 institution=TrainingInstitution.objects.get(pk=obj.pk),
                 actor=request.user,
                 fields={name: form.cleaned_data[name] for name in form.changed_data},
+                dry_run=dry_run,
             )
         return services.training_institution_create(
-            actor=request.user, name=obj.name, uscc=obj.uscc, region=obj.region
+            actor=request.user, name=obj.name, uscc=obj.uscc, region=obj.region, dry_run=dry_run
         )
 
 
@@ -256,7 +274,9 @@ class PaymentAdmin(ScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def save_via_service(self, request: HttpRequest, obj: Payment, form: Any, change: bool) -> Any:
+    def save_via_service(
+        self, request: HttpRequest, obj: Payment, form: Any, change: bool, *, dry_run: bool = False
+    ) -> Any:
         if change:
             raise PermissionDenied(
                 _("Payments change only through their actions (submit, approve, mark paid, reverse).")
@@ -274,6 +294,7 @@ class PaymentAdmin(ScopedAdmin):
             unit_amount=obj.unit_amount,
             amount=obj.amount,
             reason=obj.reason,
+            dry_run=dry_run,
         )
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:

@@ -112,22 +112,35 @@ PAYMENT_FLOW = StateMachine(
 
 @atomic_service
 def fund_source_create(
-    *, actor: Any, code: str, name_zh: str, name_en: str, part_of: FundSource | None = None, note: str = ""
+    *,
+    actor: Any,
+    code: str,
+    name_zh: str,
+    name_en: str,
+    part_of: FundSource | None = None,
+    note: str = "",
+    dry_run: bool = False,
 ) -> FundSource:
     """Fund sources are national reference data: only superusers add them."""
     require_superuser(actor, _("Only administrators add fund sources."))
     source = FundSource(code=code, name_zh=name_zh, name_en=name_en, part_of=part_of, note=note)
-    source.validate_row()
+    source.validate_row(dry_run=dry_run)
+    if dry_run:
+        return source
     with acting(actor):
         source.save()
     return source
 
 
 @atomic_service
-def fund_source_update(*, fund_source: FundSource, actor: Any, fields: Mapping[str, Any]) -> FundSource:
+def fund_source_update(
+    *, fund_source: FundSource, actor: Any, fields: Mapping[str, Any], dry_run: bool = False
+) -> FundSource:
     require_superuser(actor, _("Only administrators change fund sources."))
     _set_fields(fund_source, fields, {"code", "name_zh", "name_en", "part_of", "note"})
-    fund_source.validate_row()
+    fund_source.validate_row(dry_run=dry_run)
+    if dry_run:
+        return fund_source
     with acting(actor):
         fund_source.save()
     return fund_source
@@ -148,20 +161,24 @@ def _check_program_writer(actor: Any, region: Region) -> None:
 
 
 @atomic_service
-def program_create(*, actor: Any, fields: Mapping[str, Any]) -> Program:
+def program_create(*, actor: Any, fields: Mapping[str, Any], dry_run: bool = False) -> Program:
     unknown = set(fields) - set(PROGRAM_FIELDS)
     if unknown:
         raise ValidationError({name: [_("Unknown field.")] for name in sorted(unknown)})
     program = Program(**fields)
     _check_program_writer(actor, program.region)
-    program.validate_row()
+    program.validate_row(dry_run=dry_run)
+    if dry_run:
+        return program
     with acting(actor):
         program.save()
     return program
 
 
 @atomic_service
-def program_update(*, program: Program, actor: Any, fields: Mapping[str, Any]) -> Program:
+def program_update(
+    *, program: Program, actor: Any, fields: Mapping[str, Any], dry_run: bool = False
+) -> Program:
     """Changes apply to payments created from now on; existing payments keep their amounts."""
     unknown = set(fields) - set(PROGRAM_FIELDS)
     if unknown:
@@ -172,7 +189,9 @@ def program_update(*, program: Program, actor: Any, fields: Mapping[str, Any]) -
     for name, value in fields.items():
         setattr(program, name, value)
     _check_program_writer(actor, program.region)
-    program.validate_row()
+    program.validate_row(dry_run=dry_run)
+    if dry_run:
+        return program
     with acting(actor):
         program.save()
     return program
@@ -180,36 +199,53 @@ def program_update(*, program: Program, actor: Any, fields: Mapping[str, Any]) -
 
 @atomic_service
 def employer_create(
-    *, actor: Any, name: str, uscc: str, region: Region, size: str, industry: str = ""
+    *,
+    actor: Any,
+    name: str,
+    uscc: str,
+    region: Region,
+    size: str,
+    industry: str = "",
+    dry_run: bool = False,
 ) -> Employer:
     require_role(actor, Role.CLERK, Role.REVIEWER)
     require_in_scope(actor, region)
     employer = Employer(name=name, uscc=uscc, region=region, size=size, industry=industry)
-    employer.validate_row()
+    employer.validate_row(dry_run=dry_run)
+    if dry_run:
+        return employer
     with acting(actor):
         employer.save()
     return employer
 
 
 @atomic_service
-def training_institution_create(*, actor: Any, name: str, uscc: str, region: Region) -> TrainingInstitution:
+def training_institution_create(
+    *, actor: Any, name: str, uscc: str, region: Region, dry_run: bool = False
+) -> TrainingInstitution:
     require_role(actor, Role.CLERK, Role.REVIEWER)
     require_in_scope(actor, region)
     institution = TrainingInstitution(name=name, uscc=uscc, region=region)
-    institution.validate_row()
+    institution.validate_row(dry_run=dry_run)
+    if dry_run:
+        return institution
     with acting(actor):
         institution.save()
     return institution
 
 
 @atomic_service
-def employer_update(*, employer: Employer, actor: Any, fields: Mapping[str, Any]) -> Employer:
+def employer_update(
+    *, employer: Employer, actor: Any, fields: Mapping[str, Any], dry_run: bool = False
+) -> Employer:
     """Correct an employer's name, region, size or industry (its USCC identifies it and stays)."""
     require_role(actor, Role.CLERK, Role.REVIEWER)
     require_in_scope(actor, employer)
     _set_fields(employer, fields, {"name", "region", "size", "industry"})
     require_in_scope(actor, employer.region)
-    employer.validate_row()
+    employer.validate_row(dry_run=dry_run)
+    if dry_run:
+        return employer
     with acting(actor):
         employer.save()
     return employer
@@ -217,13 +253,15 @@ def employer_update(*, employer: Employer, actor: Any, fields: Mapping[str, Any]
 
 @atomic_service
 def training_institution_update(
-    *, institution: TrainingInstitution, actor: Any, fields: Mapping[str, Any]
+    *, institution: TrainingInstitution, actor: Any, fields: Mapping[str, Any], dry_run: bool = False
 ) -> TrainingInstitution:
     require_role(actor, Role.CLERK, Role.REVIEWER)
     require_in_scope(actor, institution)
     _set_fields(institution, fields, {"name", "region"})
     require_in_scope(actor, institution.region)
-    institution.validate_row()
+    institution.validate_row(dry_run=dry_run)
+    if dry_run:
+        return institution
     with acting(actor):
         institution.save()
     return institution
@@ -344,6 +382,7 @@ def payments_create_batch(
     submit: bool = False,
     today: dt.date | None = None,
     skip_refused: bool = False,
+    dry_run: bool = False,
 ) -> BatchResult:
     """Create many payments (drafts, or submitted with `submit=True`) with every rule of rules.py, in a
     constant number of queries per batch: the programs are locked once, the facts the rules need are
@@ -353,7 +392,8 @@ def payments_create_batch(
 
     All or nothing by default: any refusal raises a ValidationError keyed `items.<index>.<field>`.
     With `skip_refused=True` (the post subsidy run) the refused items are reported in the result
-    and the others are written."""
+    and the others are written. `dry_run` checks everything and writes nothing (`created` then holds
+    the unsaved payments)."""
     require_role(actor, Role.CLERK)
     if not items:
         return BatchResult()
@@ -429,6 +469,9 @@ def payments_create_batch(
                 for name, errors in error.error_dict.items()
             }
         )
+    if dry_run:
+        result.created = accepted
+        return result
     with acting(actor):
         result.created = _insert_payments(accepted)
     return result
@@ -483,6 +526,7 @@ def payment_create(
     cause: Cause = None,
     submit: bool = False,
     today: dt.date | None = None,
+    dry_run: bool = False,
 ) -> Payment:
     """Create one payment (a draft, or submitted at once with `submit=True`, which also checks the
     budget) after every rule in rules.py: the batch path with one item, so one payment and a subsidy
@@ -501,7 +545,9 @@ def payment_create(
         reason=reason,
         cause=cause,
     )
-    result = payments_create_batch(items=[item], actor=actor, submit=submit, today=today, skip_refused=True)
+    result = payments_create_batch(
+        items=[item], actor=actor, submit=submit, today=today, skip_refused=True, dry_run=dry_run
+    )
     if result.refused:
         raise result.refused[0]
     return result.created[0]

@@ -147,15 +147,17 @@ class TrackedModel(models.Model):
         region_id = getattr(obj, field.attname)
         return field.related_model.cached_path(region_id) if region_id is not None else ""
 
-    def validate_row(self, exclude: Any = ()) -> None:
+    def validate_row(self, exclude: Any = (), *, dry_run: bool = False) -> None:
         """`full_clean` without the checks the database makes on the write anyway: unique fields and
         constraints, check constraints (tracker.integrity turns their refusals into the same field
-        errors), and the existence of related records already in hand (one query each otherwise)."""
+        errors), and the existence of related records already in hand (one query each otherwise).
+        A dry run (the admin checking a form before saving it) writes nothing, so it asks the
+        database's questions itself."""
         skip = set(exclude)
         for field in self._meta.concrete_fields:
             if field.many_to_one and field.is_cached(self):
                 skip.add(field.name)
-        self.full_clean(exclude=skip, validate_unique=False, validate_constraints=False)
+        self.full_clean(exclude=skip, validate_unique=dry_run, validate_constraints=dry_run)
 
     def change_label(self) -> str:
         return str(self)[:255]

@@ -13,7 +13,7 @@ class RegionAdmin(ScopedAdmin):
     readonly_fields = ("path", "version")
     autocomplete_fields = ("parent",)
 
-    def save_via_service(self, request, obj, form, change):
+    def save_via_service(self, request, obj, form, change, *, dry_run=False):
         return region_upsert(
             code=obj.code,
             name_zh=obj.name_zh,
@@ -23,6 +23,7 @@ class RegionAdmin(ScopedAdmin):
             local_code=obj.local_code,
             designations=obj.designations,
             actor=request.user,
+            dry_run=dry_run,
         )
 
     def has_add_permission(self, request):
@@ -36,8 +37,10 @@ class RegionAdmin(ScopedAdmin):
 class DesignationAdmin(ScopedAdmin):
     list_display = ("code", "name_zh", "name_en")
 
-    def save_via_service(self, request, obj, form, change):
-        return designation_upsert(code=obj.code, name_zh=obj.name_zh, name_en=obj.name_en, actor=request.user)
+    def save_via_service(self, request, obj, form, change, *, dry_run=False):
+        return designation_upsert(
+            code=obj.code, name_zh=obj.name_zh, name_en=obj.name_en, actor=request.user, dry_run=dry_run
+        )
 
     def get_queryset(self, request):
         return Designation.objects.all()

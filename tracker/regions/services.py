@@ -19,13 +19,17 @@ def _require_admin(actor: Any) -> None:
 
 
 @atomic_service
-def designation_upsert(*, code: str, name_zh: str, name_en: str, actor: Any = None) -> Designation:
+def designation_upsert(
+    *, code: str, name_zh: str, name_en: str, actor: Any = None, dry_run: bool = False
+) -> Designation:
     _require_admin(actor)
     designation = Designation.objects.filter(code=code).first() or Designation(code=code)
     if designation.pk and (designation.name_zh, designation.name_en) == (name_zh, name_en):
         return designation
     designation.name_zh, designation.name_en = name_zh, name_en
-    designation.validate_row()
+    designation.validate_row(dry_run=dry_run)
+    if dry_run:
+        return designation
     with acting(actor):
         designation.save()
     return designation
@@ -42,6 +46,7 @@ def region_upsert(
     local_code: bool = False,
     designations: list[str] | None = None,
     actor: Any = None,
+    dry_run: bool = False,
 ) -> Region:
     """Create the region or bring it up to date; a region never moves to another parent, since
     every record's scope is derived from its region's path."""
@@ -65,7 +70,9 @@ def region_upsert(
         for key, value in wanted.items():
             setattr(region, key, value)
     region.path = region.build_path()
-    region.validate_row()
+    region.validate_row(dry_run=dry_run)
+    if dry_run:
+        return region
     with acting(actor):
         region.save()
     Region._path_cache.pop(region.pk, None)
