@@ -33,7 +33,10 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _reset_region_cache() -> None:
+    from django.core.cache import cache
+
     Region._path_cache.clear()
+    cache.clear()  # request-rate counts (in process memory without REDIS_URL)
 
 
 @pytest.fixture(autouse=True)

@@ -200,17 +200,19 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# The cache holds the request-rate counts, so it must be one for all worker processes: Redis when
-# REDIS_URL is set, else a table in the database (created by a migration of tracker.accounts).
+# The cache holds the request-rate counts. With several worker processes it must be one for all:
+# Redis (REDIS_URL), which every deployment beyond one process should set. Without it (the embedded
+# `make run`, one process) the counts are kept in the process's memory. It is never the database:
+# counting there would turn every read into a write (on SQLite, behind one global write lock).
+# Lock-outs after failed log-ins are kept in the database either way (tracker.accounts.lockout).
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "tracker_cache",
-            # Django's default of 300 entries would cull the counts of busy periods.
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "tracker",
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }

@@ -404,8 +404,8 @@ def test_bad_rates_and_numbers_fail_loudly(monkeypatch):
         env_int("LOGIN_LOCKOUT_FAILURES", 5, minimum=1)
 
 
-def test_the_database_cache_table_exists_by_migration(db):
-    assert django_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+def test_without_redis_counts_stay_in_memory_never_the_database(db):
+    assert django_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
     cache.set("tracker-test-key", [1.5, 2.5], 60)
     assert cache.get("tracker-test-key") == [1.5, 2.5]
 

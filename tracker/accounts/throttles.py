@@ -1,5 +1,5 @@
 """Request-rate limits: Django REST framework's throttles, counted in the default cache (CACHES: Redis
-when REDIS_URL is set, else a database table), so every worker process counts against one limit.
+when REDIS_URL is set, so every worker process counts against one limit; else the process's memory).
 
 - Authenticated callers: one count per user, at the rate of their role (THROTTLE_RATE_CLERK, ...);
   a user with several roles gets the most generous of them, a superuser the most generous of all.

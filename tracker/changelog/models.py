@@ -150,13 +150,13 @@ class TrackedModel(models.Model):
     def validate_row(self, exclude: Any = (), *, dry_run: bool = False) -> None:
         """`full_clean` without the checks the database makes on the write anyway: unique fields and
         constraints, check constraints (tracker.integrity turns their refusals into the same field
-        errors), and the existence of related records already in hand (one query each otherwise).
-        A dry run (the admin checking a form before saving it) writes nothing, so it asks the
-        database's questions itself."""
+        errors), and the existence of referenced records (one query each otherwise: references
+        reach services as records the door already looked up in the caller's scope, and the
+        database's foreign keys refuse the rest). A dry run (the admin checking a form before saving
+        it) writes nothing, so it asks the database's questions itself."""
         skip = set(exclude)
-        for field in self._meta.concrete_fields:
-            if field.many_to_one and field.is_cached(self):
-                skip.add(field.name)
+        if not dry_run:
+            skip.update(field.name for field in self._meta.concrete_fields if field.many_to_one)
         self.full_clean(exclude=skip, validate_unique=dry_run, validate_constraints=dry_run)
 
     def change_label(self) -> str:

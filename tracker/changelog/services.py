@@ -160,20 +160,25 @@ def record_save(instance: TrackedModel, save: Callable[..., None], *args: Any, *
 
 
 def _old_region_path(instance: TrackedModel, old_state: dict[str, Any]) -> str:
-    """The region path the row had before this write (only differs when its region reference
-    changed; then one query reads the stored path)."""
+    """The region path of the row as it was loaded (before this write changed it in memory): the
+    same as now unless its region reference changed; then one query resolves the old reference."""
     lookup = instance.region_lookup
     if not lookup:
         return ""
     if lookup == "self":
         return old_state.get("path") or ""
-    first = instance._meta.get_field(lookup.split("__")[0])
-    if old_state.get(first.attname) == getattr(instance, first.attname):
+    parts = lookup.split("__")
+    first = instance._meta.get_field(parts[0])
+    old_id = old_state.get(first.attname)
+    if old_id == getattr(instance, first.attname):
         return instance.get_region_path()
-    stored = (
-        type(instance)._base_manager.filter(pk=instance.pk).values_list(f"{lookup}__path", flat=True).first()
-    )
-    return stored or ""
+    if old_id is None:
+        return ""
+    if len(parts) == 1:
+        return first.related_model.cached_path(old_id)
+    rest = "__".join(parts[1:])
+    path = first.related_model._base_manager.filter(pk=old_id).values_list(f"{rest}__path", flat=True).first()
+    return path or ""
 
 
 def _record_save(instance: TrackedModel, save: Callable[..., None], *args: Any, **kwargs: Any) -> None:
@@ -248,7 +253,7 @@ def record_delete(instance: TrackedModel) -> None:
     stamp = _stamp(ctx)
     state = getattr(instance, "_loaded_state", None) or instance.current_state()
     old = instance.changelog_values(state)
-    region_path = instance.get_region_path()
+    region_path = _old_region_path(instance, state)
     _check_scope(ctx, [region_path])
     _new_entry(
         stamp,

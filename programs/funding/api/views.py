@@ -169,7 +169,8 @@ class PaymentViewSet(TrackerModelViewSet):
 
     def perform_create(self, serializer: Any) -> Payment:
         data = dict(serializer.validated_data)
-        return services.payment_create(actor=self.request.user, **data)
+        payment = services.payment_create(actor=self.request.user, **data)
+        return payments_for_list().get(pk=payment.pk)  # the list's shape in one query
 
     def _transition(
         self,

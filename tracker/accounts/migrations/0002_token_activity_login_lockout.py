@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_cache_table'),
+        ('accounts', '0001_initial'),
         ('authtoken', '0004_alter_tokenproxy_options'),
     ]
 
