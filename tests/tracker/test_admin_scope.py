@@ -23,7 +23,9 @@ def login(user) -> Client:
 def pingxiang(regions):
     person = BeneficiaryFactory(region=regions["360300"], name="萍乡甲某")
     employer = EmployerFactory(region=regions["360300"], name="萍乡示例企业")
-    program = ProgramFactory(region=regions["360300"], fund_source=FundSourceFactory(), name_zh="萍乡专项补贴")
+    program = ProgramFactory(
+        region=regions["360300"], fund_source=FundSourceFactory(), name_zh="萍乡专项补贴"
+    )
     return {"person": person, "employer": employer, "program": program}
 
 

@@ -33,7 +33,9 @@ class VerifyProblemSerializer(serializers.Serializer):
 
 class VerifyResultSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
-    checked = serializers.IntegerField()
+    checked = serializers.IntegerField(help_text="Entries checked.")
+    rows_checked = serializers.IntegerField(help_text="Live records checked against their last entry.")
+    checkpoints_checked = serializers.IntegerField(help_text="Links of the checkpoint chain recomputed.")
     problems = VerifyProblemSerializer(many=True)
 
 
@@ -77,7 +79,9 @@ class ChangeEntryViewSet(ScopedViewSetMixin, ReadOnlyModelViewSet):
         if code:
             region = Region.objects.visible_to(request.user).filter(code=code).first()
             if region is None or not region.path.startswith(user_path):
-                return Response({"ok": True, "checked": 0, "problems": []})
+                return Response(
+                    {"ok": True, "checked": 0, "rows_checked": 0, "checkpoints_checked": 0, "problems": []}
+                )
             path = region.path
         return Response(changes_verify(within_path=path or None))
 

@@ -34,12 +34,16 @@ class ChangeAction(models.TextChoices):
     DELETE = "delete", _("Delete")
 
 
-class ChangeEntryQuerySet(ScopedQuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> int:
-        raise UntrackedWriteError("change entries are append-only")
+        raise UntrackedWriteError("the change log is append-only")
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise UntrackedWriteError("change entries are append-only")
+        raise UntrackedWriteError("the change log is append-only")
+
+
+class ChangeEntryQuerySet(ScopedQuerySet, AppendOnlyQuerySet):
+    pass
 
 
 class ChangeEntry(models.Model):
@@ -67,6 +71,9 @@ class ChangeEntry(models.Model):
     label = models.CharField(_("label"), max_length=255, blank=True)
     changes = models.JSONField(_("changed fields"), default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True)
+    # Keyed hash of the row's values after this write ('' for a delete): verify compares it with the
+    # live row, so a change made in SQL behind the log's back is seen.
+    row_hash = models.CharField(_("row hash"), max_length=64, blank=True)
     hmac = models.CharField(_("HMAC"), max_length=64)
 
     objects = ChangeEntryQuerySet.as_manager()
@@ -103,3 +110,36 @@ class ChangeEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise UntrackedWriteError("change entries are append-only")
+
+
+class ChangeCheckpoint(models.Model):
+    """A link of the chain that seals the whole log up to an entry: `digest` is a keyed hash of the
+    previous checkpoint's digest and the HMAC of every entry since (signing.chain_digest). The
+    `checkpoint_changes` command writes one and prints it to be kept outside the database; verify
+    recomputes the chain, so deleting a record together with all its entries is caught too.
+    Append-only like the entries (the same triggers refuse UPDATE and DELETE)."""
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    last_entry_id = models.BigIntegerField(_("last entry"), unique=True)
+    entry_count = models.BigIntegerField(_("entries"))
+    previous_digest = models.CharField(_("previous digest"), max_length=64, blank=True)
+    digest = models.CharField(_("digest"), max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        base_manager_name = "objects"
+        verbose_name = _("change-log checkpoint")
+        verbose_name_plural = _("change-log checkpoints")
+        ordering = ["last_entry_id"]
+
+    def __str__(self) -> str:
+        return f"{self.last_entry_id} {self.digest}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise UntrackedWriteError("checkpoints are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise UntrackedWriteError("checkpoints are append-only")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker.changelog.entries import (
     ChangeAction,
+    ChangeCheckpoint,
     ChangeEntry,
     ChangeEntryQuerySet,
     UntrackedWriteError,
@@ -25,6 +26,7 @@ from tracker.scope import ScopedQuerySet
 
 __all__ = [
     "ChangeAction",
+    "ChangeCheckpoint",
     "ChangeEntry",
     "ChangeEntryQuerySet",
     "TrackedModel",
@@ -117,6 +119,29 @@ class TrackedModel(models.Model):
             ]
             cls._log_fields_cache = cached
         return cached
+
+    @classmethod
+    def _row_fields(cls) -> list[tuple[str, str, Any]]:
+        """(name, attname, converter) of every stored value the row hash covers: all columns but the
+        primary key and the version (verify checks the version on its own)."""
+        cached = cls.__dict__.get("_row_fields_cache")
+        if cached is None:
+            from tracker.changelog.values import log_converter
+
+            cached = [
+                (field.name, field.attname, log_converter(field))
+                for field in cls._meta.concrete_fields
+                if not (field.primary_key or field.name == "version")
+            ]
+            cls._row_fields_cache = cached
+        return cached
+
+    def row_values(self, state: dict[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, attname, convert in self._row_fields():
+            value = state.get(attname)
+            values[name] = None if value is None else convert(value)
+        return values
 
     def changelog_values(self, state: dict[str, Any]) -> dict[str, Any]:
         """The record's state as written to the change log: JSON-safe, and without the excluded

@@ -19,6 +19,7 @@ from django.utils import timezone
 from tracker.changelog.context import SCRIPT_SOURCES, ChangeContext, change_context, current_context
 from tracker.changelog.entries import ChangeAction, ChangeEntry, UntrackedWriteError, bulk_write_allowed
 from tracker.changelog.signing import SIGNED_FIELDS, changes_json, entry_hmac
+from tracker.changelog.signing import row_hash as compute_row_hash
 from tracker.integrity import as_validation_error
 from tracker.scope import OUT_OF_SCOPE, user_scope
 from tracker.transactions import join_or_begin
@@ -75,6 +76,7 @@ def _entry_values(
     changes: dict[str, Any],
     region_path: str,
     label: str,
+    row_hash: str = "",
 ) -> dict[str, Any]:
     """The fields of one change entry, signed. `_changes_json` carries the serialised changes to
     the INSERT, so they are serialised once."""
@@ -87,6 +89,7 @@ def _entry_values(
         "region_path": region_path,
         "label": label[:255],
         "changes": changes,
+        "row_hash": row_hash,
     }
     serialised = changes_json(changes)
     values["hmac"] = entry_hmac(values, serialised)
@@ -231,6 +234,7 @@ def _record_save(instance: TrackedModel, save: Callable[..., None], *args: Any, 
             changes=changes,
             region_path=region_path,
             label=instance.change_label(),
+            row_hash=compute_row_hash(instance.row_values(new_state)),
         ).save()
         instance._loaded_state = new_state
 
@@ -356,6 +360,7 @@ def tracked_bulk_create(
                     changes=changes,
                     region_path=paths.get(obj.pk, ""),
                     label=obj.change_label(),
+                    row_hash=compute_row_hash(obj.row_values(state)),
                 )
             )
         _insert_entries(entries)
@@ -394,6 +399,7 @@ def tracked_bulk_update(
                     changes=_diff(old or None, obj.changelog_values(state), names),
                     region_path=paths.get(obj.pk, ""),
                     label=obj.change_label(),
+                    row_hash=compute_row_hash(obj.row_values(state)),
                 )
             )
         _insert_entries(entries)
@@ -434,6 +440,7 @@ def tracked_update(queryset: models.QuerySet, **values: Any) -> int:
                     ),
                     region_path=paths.get(obj.pk, ""),
                     label=new.change_label(),
+                    row_hash=compute_row_hash(new.row_values(new._loaded_state)),
                 )
             )
         _insert_entries(entries)

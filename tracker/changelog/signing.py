@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -32,7 +33,7 @@ SCALAR_FIELDS = (
     "label",
     "reason",
 )
-SIGNED_FIELDS = (*SCALAR_FIELDS, "changes")
+SIGNED_FIELDS = (*SCALAR_FIELDS, "changes", "row_hash")
 
 
 def changes_json(changes: dict[str, Any]) -> bytes:
@@ -41,13 +42,35 @@ def changes_json(changes: dict[str, Any]) -> bytes:
 
 def entry_hmac(values: dict[str, Any], changes: bytes | None = None) -> str:
     """HMAC-SHA256 over an entry's signed fields (a mapping with the names in SIGNED_FIELDS);
-    `changes` may pass the already-serialised JSON of values["changes"]."""
+    `changes` may pass the already-serialised JSON of values["changes"]. The row hash joins the
+    message when there is one (entries written before row hashes existed sign without it)."""
     scalars = [values[name] for name in SCALAR_FIELDS]
     scalars[0] = values["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")
     message = (
         orjson.dumps(scalars) + b"|" + (changes if changes is not None else changes_json(values["changes"]))
     )
+    row_hash = values.get("row_hash") or ""
+    if row_hash:
+        message += b"|" + row_hash.encode()
     return hmac.digest(_key(), message, hashlib.sha256).hex()
+
+
+def row_hash(values: dict[str, Any]) -> str:
+    """Keyed hash of a row's stored values (every column but the primary key, in their change-log
+    form): recorded with each write, recomputed by verify from the live row, so an edit made in SQL
+    behind the log's back shows even when it leaves `version` alone."""
+    return hmac.digest(
+        _key(), b"row|" + orjson.dumps(values, option=orjson.OPT_SORT_KEYS), hashlib.sha256
+    ).hex()
+
+
+def chain_digest(previous: str, entry_hmacs: Iterable[str]) -> str:
+    """The next link of the checkpoint chain: a keyed hash of the previous digest and the HMACs of
+    the entries since, in id order. Without the key nobody can rebuild a chain over altered entries."""
+    mac = hmac.new(_key(), b"chain|" + previous.encode(), hashlib.sha256)
+    for value in entry_hmacs:
+        mac.update(b"|" + value.encode())
+    return mac.hexdigest()
 
 
 _keys: dict[str, bytes] = {}

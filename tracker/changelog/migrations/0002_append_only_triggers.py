@@ -4,11 +4,11 @@ from tracker.changelog import triggers
 
 
 def install(apps, schema_editor):
-    triggers.install(schema_editor.connection)
+    triggers.install(schema_editor.connection, tables=[triggers.TABLE])
 
 
 def remove(apps, schema_editor):
-    triggers.remove(schema_editor.connection)
+    triggers.remove(schema_editor.connection, tables=[triggers.TABLE])
 
 
 class Migration(migrations.Migration):
