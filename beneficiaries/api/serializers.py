@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -18,7 +19,25 @@ from beneficiaries.choices import (
     StatusSource,
 )
 from beneficiaries.models import Beneficiary, BeneficiaryGroup, FollowUp, GroupMembership, StatusChange
+from tracker.api.reads import PageColumn, ReadColumn
 from tracker.api.regions import RegionCodeField
+
+
+def _groups_today(ids: list[int]) -> dict[int, list[str]]:
+    """The codes of the groups each person holds today, for a page of people (one query)."""
+    from beneficiaries.selectors import memberships_on
+
+    found: dict[int, list[str]] = {}
+    rows = (
+        GroupMembership.objects.filter(memberships_on(timezone.localdate()), beneficiary_id__in=ids)
+        .order_by("beneficiary_id", "group__code")
+        .values_list("beneficiary_id", "group__code")
+    )
+    for person_id, code in rows:
+        codes = found.setdefault(person_id, [])
+        if code not in codes:
+            codes.append(code)
+    return found
 
 
 class BeneficiaryGroupSerializer(serializers.ModelSerializer):
@@ -64,6 +83,8 @@ class BeneficiarySerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+
+    read_groups = PageColumn(_groups_today)
 
     def get_groups(self, obj: Beneficiary) -> list[str]:
         memberships = getattr(obj, "current_memberships", None)
@@ -142,6 +163,10 @@ class FollowUpSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+
+    read_overdue = ReadColumn(
+        ("status", "due_on"), lambda row: row["status"] == "open" and row["due_on"] < timezone.localdate()
+    )
 
     def get_overdue(self, obj: FollowUp) -> bool:
         from django.utils import timezone

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.api.reads import plan_for
 from tracker.changelog.entries import ChangeEntry
 
 
@@ -44,5 +45,6 @@ class HistoryMixin:
         entries = ChangeEntry.objects.filter(
             model=instance._meta.label_lower, object_id=str(instance.pk)
         ).order_by("-id")
-        page = self.paginate_queryset(entries)  # type: ignore[attr-defined]
-        return self.get_paginated_response(ChangeEntrySerializer(page, many=True).data)  # type: ignore[attr-defined]
+        plan = plan_for(ChangeEntrySerializer)
+        page = self.paginate_queryset(plan.values(entries))  # type: ignore[attr-defined]
+        return self.get_paginated_response(plan.rows(page))  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import models
+from django.http import Http404
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 from tracker.accounts.choices import Role
 from tracker.api.exceptions import PreconditionFailed
 from tracker.api.history import HistoryMixin
+from tracker.api.reads import ReadPlan, plan_for
 from tracker.transactions import door_transaction
 
 
@@ -36,7 +38,8 @@ def check_if_match(request: Request, instance: Any) -> None:
 
 
 class ScopedViewSetMixin:
-    """Scope every queryset to the caller; lock the row for writes."""
+    """Scope every queryset to the caller; lock the row for writes; read lists and details through
+    the lean read path (tracker.api.reads) compiled from the view's serializer."""
 
     write_roles: frozenset[str] = frozenset({Role.CLERK})
     action_roles: dict[str, set[str]] = {}
@@ -88,6 +91,35 @@ class ScopedViewSetMixin:
             result = reread(result)
         return self.respond(result, status_code)
 
+    # -- reads ------------------------------------------------------------------------------------
+    def read_plan(self) -> ReadPlan:
+        return plan_for(self.get_serializer_class())  # type: ignore[attr-defined]
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        plan = self.read_plan()
+        queryset = plan.values(self.filter_queryset(self.get_queryset()))  # type: ignore[attr-defined]
+        page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]
+        if page is None:
+            return Response(plan.rows(list(queryset)))
+        return self.get_paginated_response(plan.rows(page))  # type: ignore[attr-defined]
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        plan = self.read_plan()
+        lookup = self.lookup_url_kwarg or self.lookup_field  # type: ignore[attr-defined]
+        queryset = self.filter_queryset(self.get_queryset()).filter(  # type: ignore[attr-defined]
+            **{self.lookup_field: self.kwargs[lookup]}  # type: ignore[attr-defined]
+        )
+        versioned = any(f.name == "version" for f in queryset.model._meta.concrete_fields)
+        values = list(plan.values(queryset, extra=("version",) if versioned else ())[:2])
+        if len(values) != 1:
+            raise Http404
+        response = Response(plan.rows(values)[0])
+        if versioned:
+            response["ETag"] = (
+                f'"{queryset.model._meta.label_lower}:{values[0]["id"]}:{values[0]["version"]}"'
+            )
+        return response
+
     def respond(self, instance: Any, status_code: int = status.HTTP_200_OK) -> Response:
         serializer = self.get_serializer(instance)  # type: ignore[attr-defined]
         response = Response(serializer.data, status=status_code)
@@ -97,8 +129,7 @@ class ScopedViewSetMixin:
 
 
 class TrackerReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.respond(self.get_object())
+    pass
 
 
 class TrackerModelViewSet(
@@ -111,9 +142,6 @@ class TrackerModelViewSet(
     """Create / update / delete call `perform_create`, `perform_update`, `perform_destroy`, which
     subclasses implement by calling exactly one service (a view that allows the method and forgets
     to is a programming error, not a silent save without rules)."""
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.respond(self.get_object())
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_write_serializer(data=request.data)

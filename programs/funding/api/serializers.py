@@ -16,6 +16,7 @@ from beneficiaries.models import Beneficiary
 from programs.funding.choices import PayeeKind
 from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
 from programs.funding.services import PROGRAM_FIELDS
+from tracker.api.reads import ReadColumn
 from tracker.api.regions import RegionCodeField
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -163,6 +164,14 @@ class PaymentSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+
+    read_cause = ReadColumn(
+        ("cause_label", "cause_object_id"),
+        lambda row: (
+            {"type": row["cause_label"], "id": row["cause_object_id"]} if row["cause_label"] else None
+        ),
+    )
+    read_reversal = ReadColumn(("reversal",), lambda row: row["reversal"])
 
     def get_cause(self, obj: Payment) -> dict[str, str] | None:
         if not obj.cause_label:

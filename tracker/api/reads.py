@@ -1,0 +1,225 @@
+"""The lean read path: lists and details rendered from `.values()` rows, not model instances.
+
+DRF's ModelSerializer costs most of a list page's time: it builds every related model instance a row
+touches, walks each field's source through attribute access, and hands the renderer nested ordered
+dicts. A page of 500 payments paid for 12 model instances per row. Reads here keep DRF's serializers
+as the one source of truth for field names, types and the OpenAPI schema, and compile each read
+serializer once into a `ReadPlan`:
+
+- the ORM lookups its fields read (`region.code` -> `region__code`, a nested serializer's fields
+  under its relation's prefix), so a page is one `values()` query with exactly the joins it needs;
+- per field, a formatter that produces what the DRF field's `to_representation` would (dates and
+  times in the configured time zone, decimals as fixed-point strings), so the JSON is byte-identical
+  to the serializer's (tests/tracker/test_reads.py holds every list to that);
+- for a `SerializerMethodField`, the serializer names its lean twin: `read_<name> = ReadColumn(...)`
+  (a value from the row's lookups) or `read_<name> = PageColumn(...)` (one query for the whole page,
+  e.g. the groups of the people on it).
+
+A serializer the compiler cannot read raises at start-up (`plan_for`), never a silent slow path.
+Responses are rendered with orjson (`ORJSONRenderer`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import orjson
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.functional import Promise
+from rest_framework import relations, serializers
+from rest_framework.renderers import JSONRenderer
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReadColumn:
+    """The lean twin of a SerializerMethodField computed from the row: `lookups` it needs, and
+    `value(row)` over those lookups."""
+
+    lookups: tuple[str, ...]
+    value: Callable[[Row], Any]
+
+
+@dataclass(frozen=True)
+class PageColumn:
+    """The lean twin of a SerializerMethodField that needs other rows: `load(ids)` answers
+    {id: value} for the ids on the page in one query; `default` for ids it does not answer."""
+
+    load: Callable[[list[Any]], dict[Any, Any]]
+    default: Callable[[], Any] = list
+
+
+@dataclass
+class ReadPlan:
+    lookups: list[str]
+    columns: list[tuple[str, Callable[[Row], Any]]]
+    page_columns: list[tuple[str, PageColumn]] = field(default_factory=list)
+
+    def rows(self, values: Sequence[Row]) -> list[Row]:
+        out = [{name: get(row) for name, get in self.columns} for row in values]
+        for name, page in self.page_columns:
+            found = page.load([row["id"] for row in values]) if values else {}
+            for row in out:
+                row[name] = found[row["id"]] if row["id"] in found else page.default()
+        return out
+
+    def values(self, queryset: QuerySet, extra: Sequence[str] = ()) -> QuerySet:
+        """The queryset as the dict rows this plan reads (joins decided by the lookups alone)."""
+        lookups = [*self.lookups, *(name for name in extra if name not in self.lookups)]
+        return queryset.select_related(None).prefetch_related(None).values(*lookups)
+
+
+def _datetime(value: dt.datetime) -> str:
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _formatter(serializer_field: serializers.Field) -> Callable[[Any], Any]:
+    """What the DRF field's to_representation does for a non-null value, without the instance."""
+    if isinstance(serializer_field, serializers.DateTimeField):
+        return _datetime
+    if isinstance(serializer_field, serializers.DateField):
+        return lambda value: value.isoformat()
+    if isinstance(serializer_field, serializers.DecimalField):
+        return serializer_field.to_representation
+    if isinstance(serializer_field, serializers.BooleanField):
+        return bool
+    if isinstance(serializer_field, serializers.IntegerField):
+        return int
+    if isinstance(serializer_field, serializers.ChoiceField):
+        return lambda value: serializer_field.choice_strings_to_values.get(str(value), value)
+    if isinstance(serializer_field, (serializers.CharField, serializers.SlugField, serializers.EmailField)):
+        return str
+    if isinstance(serializer_field, (serializers.ListField, serializers.DictField)):
+        return serializer_field.to_representation
+    if isinstance(serializer_field, (serializers.JSONField, serializers.ReadOnlyField)):
+        return lambda value: value
+    raise TypeError(f"no lean reader for {type(serializer_field).__name__}")
+
+
+def _getter(lookup: str, fmt: Callable[[Any], Any]) -> Callable[[Row], Any]:
+    def get(row: Row) -> Any:
+        value = row[lookup]
+        return None if value is None else fmt(value)
+
+    return get
+
+
+def _source_path(prefix: str, source: str) -> str:
+    path = source.replace(".", "__")
+    return f"{prefix}{path}"
+
+
+def _compile(serializer: serializers.Serializer, prefix: str, plan: ReadPlan, owner: type) -> list:
+    columns: list[tuple[str, Callable[[Row], Any]]] = []
+    for name, serializer_field in serializer.fields.items():
+        if getattr(serializer_field, "write_only", False):
+            continue
+        if isinstance(serializer_field, serializers.SerializerMethodField):
+            twin = getattr(owner, f"read_{name}", None)
+            if isinstance(twin, ReadColumn) and not prefix:
+                plan.lookups.extend(twin.lookups)
+                columns.append((name, twin.value))
+                continue
+            if isinstance(twin, PageColumn) and not prefix:
+                columns.append((name, lambda row: None))  # keeps the key's place; filled per page
+                plan.page_columns.append((name, twin))
+                continue
+            raise TypeError(
+                f"{owner.__name__}.{name}: declare read_{name} = ReadColumn(...) or PageColumn(...)"
+            )
+        source = serializer_field.source
+        if isinstance(serializer_field, serializers.BaseSerializer) and not getattr(
+            serializer_field, "many", False
+        ):
+            # A nested record (a foreign key): its fields under the relation's prefix; null when the
+            # relation is empty.
+            relation = _source_path(prefix, source)
+            nested = _compile(serializer_field, f"{relation}__", plan, type(serializer_field))
+            key = f"{relation}__id"
+            if key not in plan.lookups:
+                plan.lookups.append(key)
+
+            def get_nested(row: Row, nested: list = nested, key: str = key) -> Any:
+                if row[key] is None:
+                    return None
+                return {n: g(row) for n, g in nested}
+
+            columns.append((name, get_nested))
+            continue
+        if isinstance(serializer_field, relations.SlugRelatedField):
+            lookup = f"{_source_path(prefix, source)}__{serializer_field.slug_field}"
+            fmt: Callable[[Any], Any] = lambda value: value  # noqa: E731
+        elif isinstance(serializer_field, relations.PrimaryKeyRelatedField):
+            lookup = _source_path(prefix, source)
+            fmt = lambda value: value  # noqa: E731
+        elif isinstance(serializer_field, relations.RelatedField):
+            raise TypeError(f"{owner.__name__}.{name}: no lean reader for {type(serializer_field).__name__}")
+        else:
+            lookup = _source_path(prefix, source)
+            fmt = _formatter(serializer_field)
+        if lookup not in plan.lookups:
+            plan.lookups.append(lookup)
+        columns.append((name, _getter(lookup, fmt)))
+    return columns
+
+
+@cache
+def plan_for(serializer_class: type[serializers.Serializer]) -> ReadPlan:
+    """The compiled read of a serializer class (once per process). Raises TypeError for a field it
+    cannot read lean, so a missing twin fails at start-up, not as a slow page."""
+    plan = ReadPlan(lookups=[], columns=[])
+    plan.columns = _compile(serializer_class(), "", plan, serializer_class)
+    if "id" not in plan.lookups:
+        plan.lookups.append("id")
+    return plan
+
+
+def read_rows(serializer_class: type[serializers.Serializer], queryset: QuerySet) -> list[Row]:
+    plan = plan_for(serializer_class)
+    return plan.rows(list(plan.values(queryset)))
+
+
+def _default(value: Any) -> Any:
+    """Values orjson does not render itself, rendered as DRF's encoder would — except Decimal, which
+    stays a string (money is never a float)."""
+    if isinstance(value, dt.datetime):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
+        return list(value)
+    raise TypeError(f"cannot render {type(value).__name__} as JSON")
+
+
+class ORJSONRenderer(JSONRenderer):
+    """DRF's JSON renderer on orjson: compact UTF-8, the same bytes DRF's compact output gives for the
+    strings, numbers and lists the serializers produce, several times faster."""
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        if data is None:
+            return b""
+        return orjson.dumps(
+            data, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+        )
+
+
+__all__ = ["ORJSONRenderer", "PageColumn", "ReadColumn", "ReadPlan", "plan_for", "read_rows"]
