@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from programs.funding import services
-from programs.funding.choices import EmployerSize, PayeeKind, PaymentStatus, Unit
+from programs.funding.choices import EmployerSize, Industry, PayeeKind, PaymentStatus, Unit
 from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
 from seeds.data_files import load
 from seeds.factories.funding import make_uscc
@@ -30,11 +30,11 @@ SEED_CAUSE = "seed"
 
 # Made-up employers (names are invented; USCC check characters are real).
 EMPLOYERS = [
-    ("萍乡市安源区示例建材有限公司", "360300", 1, EmployerSize.SMALL, "建筑材料"),
-    ("武功山景区示例旅游服务有限公司", "3603X1", 2, EmployerSize.MICRO, "旅游服务"),
-    ("梧州市示例食品有限公司", "450400", 3, EmployerSize.MEDIUM, "食品制造"),
-    ("广州市示例电子科技有限公司", "440100", 4, EmployerSize.LARGE, "电子制造"),
-    ("甘肃示例劳务服务有限公司", "620000", 5, EmployerSize.SMALL, "人力资源服务"),
+    ("萍乡市安源区示例建材有限公司", "360300", 1, EmployerSize.SMALL, Industry.MANUFACTURING),
+    ("武功山景区示例旅游服务有限公司", "3603X1", 2, EmployerSize.MICRO, Industry.CULTURE_TOURISM),
+    ("梧州市示例食品有限公司", "450400", 3, EmployerSize.MEDIUM, Industry.MANUFACTURING),
+    ("广州市示例电子科技有限公司", "440100", 4, EmployerSize.LARGE, Industry.MANUFACTURING),
+    ("甘肃示例劳务服务有限公司", "620000", 5, EmployerSize.SMALL, Industry.HR_SERVICES),
 ]
 INSTITUTIONS = [
     ("萍乡市示例职业技能培训学校", "360300", 1),
