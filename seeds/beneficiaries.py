@@ -2,9 +2,14 @@
 people across the seeded regions, groups and employment statuses, with a follow-up or two.
 
 The people are made up: names from Faker (zh_CN, fixed seed), identity numbers generated with a
-correct check digit and the prefix a number issued in their region would carry (for a local code
-such as 3603X1, the parent city's). Everything goes through the services; running twice adds
-nothing (people are matched by their identity number's keyed hash).
+correct check digit and the code of a real county (GB/T 2260) in which a number issued to someone
+living in their region would be registered: the region's own code for a county, the county of a
+township or village, for a city one of its districts (ID_PREFIXES), and for the Wugongshan scenic
+area (local code 3603X1) 芦溪县, 360323. Each person has groups and an employment status recorded
+from MEMBERSHIPS_FROM (2021-01-01), chosen (PEOPLE) so that every seeded program finds people its
+rules accept: post holders for post subsidies, people working in another province for Gansu's
+transport subsidy, trainees for living allowances, and so on. Everything goes through the services;
+running twice adds nothing (people are matched by their identity number's keyed hash).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from django.utils import timezone
 from faker import Faker
 
 from beneficiaries.choices import EmploymentStatus, Gender, StatusSource
-from beneficiaries.identity import make_id_number, parse_id_number
+from beneficiaries.identity import id_number_prefix_for_region, make_id_number, parse_id_number
 from beneficiaries.models import Beneficiary, GroupMembership
 from beneficiaries.selectors import beneficiary_by_id_number
 from beneficiaries.services import (
@@ -32,48 +37,98 @@ from seeds.data_files import load
 from tracker.regions.models import Region
 
 SEED = 20210815
-# The example people have been members of their groups since before the 2021 programs they are paid
-# under (seeds/funding.py), so seeded 2021 payments are for people eligible on their dates.
+# The example people have been members of their groups, and in their employment status, since
+# before the 2021 programs they are paid under (seeds/funding.py), so seeded 2021 payments are for
+# people eligible on their dates.
 MEMBERSHIPS_FROM = dt.date(2021, 1, 1)
-# Where the example people live (codes from seeds/data/regions.yaml), with how many each.
-PEOPLE_PER_REGION = {
-    "360300": 6,
-    "3603X1": 4,
-    "450400": 4,
-    "320211": 3,
-    "120112": 2,
-    "110113901001": 2,
-    "110113": 2,
-    "370405": 2,
-    "130523": 2,
-    "130522": 2,
-    "630102": 2,
-    "440100": 2,
-    "530114": 1,
-    "510100": 1,
-    "620000": 1,
+
+# The county code a real identity number carries for people living in a seeded region that is not
+# itself a county (cities: a district of the city; the scenic area: the county it lies in).
+ID_PREFIXES = {
+    "360300": "360302",  # 萍乡市 -> 安源区
+    "3603X1": "360323",  # 武功山风景名胜区 (local code) -> 芦溪县
+    "450400": "450403",  # 梧州市 -> 万秀区
+    "440100": "440106",  # 广州市 -> 天河区
+    "510100": "510104",  # 成都市 -> 锦江区
 }
-GROUP_CHOICES = [
-    ["lifted_out_of_poverty"],
-    ["lifted_out_of_poverty", "rural_labour"],
-    ["at_risk_of_poverty"],
-    ["rural_low_income", "rural_labour"],
-    ["employment_difficulty"],
-    ["veteran"],
-    ["college_graduate"],
-    ["migrant_worker", "rural_labour"],
-    ["retired_fisherman"],
-    ["disabled", "employment_difficulty"],
-    ["relocated_poverty_relief"],
-    ["registered_unemployed"],
-]
-EMPLOYED = [
-    EmploymentStatus.EMPLOYED_LOCAL,
-    EmploymentStatus.EMPLOYED_OUTSIDE_COUNTY,
-    EmploymentStatus.EMPLOYED_OUTSIDE_PROVINCE,
-    EmploymentStatus.FLEXIBLE,
-    EmploymentStatus.SELF_EMPLOYED,
-]
+
+E = EmploymentStatus
+POST = E.PUBLIC_WELFARE_POST
+LOCAL = E.EMPLOYED_LOCAL
+OUT_COUNTY = E.EMPLOYED_OUTSIDE_COUNTY
+OUT_PROVINCE = E.EMPLOYED_OUTSIDE_PROVINCE
+TRAINING = E.IN_TRAINING
+SELF = E.SELF_EMPLOYED
+FLEXIBLE = E.FLEXIBLE
+UNEMPLOYED = E.UNEMPLOYED
+
+POOR = ("lifted_out_of_poverty",)
+POOR_RURAL = ("lifted_out_of_poverty", "rural_labour")
+AT_RISK = ("at_risk_of_poverty",)
+LOW_RURAL = ("rural_low_income", "rural_labour")
+DIFFICULTY = ("employment_difficulty",)
+NEW_GRADUATE = ("college_graduate_two_years", "college_graduate")
+MIGRANT = ("migrant_worker", "rural_labour")
+
+# Where the example people live (codes from seeds/data/regions.yaml) and, for each person, their
+# groups, their employment status from MEMBERSHIPS_FROM and, for a few, a recent change of status
+# (a move into unemployment opens a follow-up).
+PEOPLE: dict[str, list[tuple[tuple[str, ...], str] | tuple[tuple[str, ...], str, str]]] = {
+    "360300": [
+        (POOR, POST),
+        (POOR_RURAL, LOCAL),
+        (AT_RISK, POST),
+        (POOR, TRAINING),
+        (LOW_RURAL, OUT_PROVINCE, UNEMPLOYED),
+        (DIFFICULTY, POST),
+        (POOR, SELF),
+        (("registered_unemployed",), UNEMPLOYED),
+    ],
+    "3603X1": [
+        (POOR, POST),
+        (POOR_RURAL, POST),
+        (DIFFICULTY, LOCAL, UNEMPLOYED),
+        (AT_RISK, POST),
+        (POOR, TRAINING),
+        (POOR, POST),
+        (DIFFICULTY, POST),
+    ],
+    "450400": [
+        (POOR, POST),
+        (DIFFICULTY, POST),
+        (POOR, SELF),
+        (NEW_GRADUATE, LOCAL),
+        (DIFFICULTY, LOCAL),
+    ],
+    "320211": [(("retired_fisherman",), POST), (("veteran",), POST), (DIFFICULTY, LOCAL)],
+    "120112": [(("college_graduate",), LOCAL, UNEMPLOYED), (("registered_unemployed",), UNEMPLOYED)],
+    "110113901001": [(LOW_RURAL, FLEXIBLE), (POOR_RURAL, LOCAL)],
+    "110113": [(MIGRANT, OUT_COUNTY), (LOW_RURAL, FLEXIBLE)],
+    "370405": [(("veteran",), LOCAL), (("disabled", "employment_difficulty"), UNEMPLOYED)],
+    "130523": [(POOR, POST), (("relocated_poverty_relief",), LOCAL)],
+    "130522": [(POOR, OUT_PROVINCE), (POOR_RURAL, FLEXIBLE)],
+    "630102": [(POOR, LOCAL), (AT_RISK, FLEXIBLE)],
+    "440100": [
+        (DIFFICULTY, LOCAL),
+        (("registered_unemployed",), LOCAL),
+        (("college_graduate_two_years",), LOCAL),
+        (("zero_employment_household",), LOCAL),
+        (MIGRANT, LOCAL),
+        (("hardship_person",), TRAINING),
+        (MIGRANT, LOCAL),
+    ],
+    "530114": [(("college_graduate",), LOCAL)],
+    "510100": [(MIGRANT, FLEXIBLE)],
+    # Gansu: 城关区 outside the key areas, then 天祝 (一县 of 两州一县) and 临夏市 (in 临夏州).
+    "620102": [(POOR, TRAINING), (POOR, OUT_COUNTY), (POOR, LOCAL)],
+    "620623": [
+        (POOR, OUT_PROVINCE),
+        (POOR, TRAINING),
+        (POOR_RURAL, LOCAL),
+        (("returnee_migrant_entrepreneur", "migrant_worker"), SELF),
+    ],
+    "622901": [(AT_RISK, OUT_PROVINCE), (POOR, TRAINING)],
+}
 
 
 def seed_beneficiary_groups(actor: Any = None) -> int:
@@ -87,19 +142,19 @@ def seed_beneficiary_groups(actor: Any = None) -> int:
     return len(groups)
 
 
+def id_prefix_for(region_code: str) -> str:
+    """The real county code (GB/T 2260) an identity number of someone living in the region carries."""
+    return ID_PREFIXES.get(region_code) or id_number_prefix_for_region(region_code)
+
+
 def _valid_id_number(region_code: str, birth_date: dt.date, seq: int, gender: str, today: dt.date) -> str:
-    """A valid number for the region; should the region's own code be unknown to the division-code
-    table, the parent city's or province's code, as a real number issued there would carry."""
-    candidates = [make_id_number(region_code, birth_date, seq, gender)]
-    prefix = candidates[0][:6]
-    candidates += [make_id_number(f"{prefix[:4]}00", birth_date, seq, gender)]
-    candidates += [make_id_number(f"{prefix[:2]}0000", birth_date, seq, gender)]
-    for number in candidates:
-        try:
-            return parse_id_number(number, registered_on=today).number
-        except ValidationError:
-            continue
-    raise RuntimeError(f"no valid identity number for {region_code} {birth_date}")
+    """A valid number registered in the region's county (see ID_PREFIXES); the seed fails loudly
+    rather than fall back to a city or province code no real number carries."""
+    number = make_id_number(id_prefix_for(region_code), birth_date, seq, gender)
+    try:
+        return parse_id_number(number, registered_on=today).number
+    except ValidationError as exc:
+        raise RuntimeError(f"no valid identity number for {region_code} {birth_date}: {exc}") from exc
 
 
 def _backdate_memberships(person: Beneficiary, group_codes: list[str], actor: Any) -> None:
@@ -131,28 +186,26 @@ def seed_beneficiaries(stdout: Any) -> None:
     fake = Faker("zh_CN")
     fake.seed_instance(SEED)
     today = timezone.localdate()
-    regions = {r.code: r for r in Region.objects.filter(code__in=PEOPLE_PER_REGION)}
+    regions = {r.code: r for r in Region.objects.filter(code__in=PEOPLE)}
     created = 0
     seq = 0
-    for code, count in PEOPLE_PER_REGION.items():
+    for code, people in PEOPLE.items():
         region = regions.get(code)
-        for _ in range(count):
+        for spec in people:
+            groups, status, *later = spec
             seq += 1
             gender = Gender.FEMALE if seq % 2 else Gender.MALE
             name = fake.name_female() if gender == Gender.FEMALE else fake.name_male()
             birth_date = dt.date(1966, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 35))
-            groups = rng.choice(GROUP_CHOICES)
-            statuses = [*rng.sample(EMPLOYED, 1), rng.choice([*EMPLOYED, EmploymentStatus.UNEMPLOYED])]
             # Every random draw happens before the skip below, so a second run draws the same.
-            first = today - dt.timedelta(days=rng.randrange(120, 400))
-            second = today - dt.timedelta(days=rng.randrange(1, 60))
-            second_source = rng.choice(list(StatusSource.values))
+            recent = today - dt.timedelta(days=rng.randrange(1, 60))
+            recent_source = rng.choice(list(StatusSource.values))
             if region is None:
                 continue
             number = _valid_id_number(code, birth_date, 900 + seq, gender, today)
             existing = beneficiary_by_id_number(id_number=number)
             if existing is not None:
-                _backdate_memberships(existing, groups, admin)
+                _backdate_memberships(existing, list(groups), admin)
                 continue
             person = beneficiary_create(
                 actor=admin,
@@ -164,28 +217,27 @@ def seed_beneficiaries(stdout: Any) -> None:
                 willing_to_work=seq % 7 != 0,
                 notes="示例数据（虚构人员）",
             )
-            for _code, group in sorted(groups_by_code(groups).items()):
+            for _code, group in sorted(groups_by_code(list(groups)).items()):
                 membership_add(
                     beneficiary=person, group=group, valid_from=MEMBERSHIPS_FROM, valid_to=None, actor=admin
                 )
             created += 1
-            # An older verification and a recent one: some are now due for monitoring, and a
-            # person moving from work into unemployment gets a follow-up.
+            # The status since 2021 (verified then, so most people are now due for monitoring); a
+            # recent change for a few, and a recent re-verification for every third person.
             status_change_record(
                 beneficiary=person,
                 actor=admin,
-                status=statuses[0],
-                effective_on=first,
+                status=status,
+                effective_on=MEMBERSHIPS_FROM,
                 source=StatusSource.VISIT,
-                employer_or_place=f"{region.name_zh}示例企业",
+                employer_or_place=f"{region.name_zh}示例企业" if status != UNEMPLOYED else "",
             )
-            if seq % 3 == 0 or seq in (5, 11):
-                status = EmploymentStatus.UNEMPLOYED if seq in (5, 11) else statuses[1]
+            if later or seq % 3 == 0:
                 status_change_record(
                     beneficiary=person,
                     actor=admin,
-                    status=status,
-                    effective_on=second,
-                    source=second_source,
+                    status=later[0] if later else status,
+                    effective_on=recent,
+                    source=recent_source,
                 )
     stdout.write(f"Beneficiaries: {created} example people added ({Beneficiary.objects.count()} in total).\n")

@@ -1,7 +1,9 @@
 """Seed step: fund sources, programs, employers, a training institution and example payments.
 
 Everything goes through programs.funding.services, so seeded records obey every rule and appear in
-the change log (source `seed`). Idempotent: records are found by their natural keys (codes, USCC)
+the change log (source `seed`); the people paid are chosen so that no rule refuses them (their
+groups and employment status on the period's first day, the employer's size and industry, no
+excluding payment). Idempotent: records are found by their natural keys (codes, USCC)
 and the example payments carry the cause ("seed", ...), so a second run adds nothing.
 Deterministic: no randomness; people are taken in id order.
 """
@@ -15,11 +17,21 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from programs.funding import services
-from programs.funding.choices import EmployerSize, PayeeKind, PaymentStatus, Unit
+from programs.funding.choices import (
+    LIVE_STATUSES,
+    EmployerSize,
+    Industry,
+    PayeeKind,
+    PaymentStatus,
+    ProgramKind,
+    Unit,
+)
 from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
+from programs.funding.rules import months_later
 from seeds.data_files import load
 from seeds.factories.funding import make_uscc
 from tracker.accounts.models import User
@@ -28,13 +40,17 @@ from tracker.regions.models import Region
 
 SEED_CAUSE = "seed"
 
-# Made-up employers (names are invented; USCC check characters are real).
+# Made-up employers (names are invented; USCC check characters are real). The large electronics
+# firm in Guangzhou is in none of the industries Guangzhou's 以工代训 names for large enterprises
+# and is no SME, so no program pays it; the catering SME and the large wholesaler are paid.
 EMPLOYERS = [
-    ("萍乡市安源区示例建材有限公司", "360300", 1, EmployerSize.SMALL, "建筑材料"),
-    ("武功山景区示例旅游服务有限公司", "3603X1", 2, EmployerSize.MICRO, "旅游服务"),
-    ("梧州市示例食品有限公司", "450400", 3, EmployerSize.MEDIUM, "食品制造"),
-    ("广州市示例电子科技有限公司", "440100", 4, EmployerSize.LARGE, "电子制造"),
-    ("甘肃示例劳务服务有限公司", "620000", 5, EmployerSize.SMALL, "人力资源服务"),
+    ("萍乡市安源区示例建材有限公司", "360300", 1, EmployerSize.SMALL, Industry.MANUFACTURING),
+    ("武功山景区示例旅游服务有限公司", "3603X1", 2, EmployerSize.MICRO, Industry.CULTURE_TOURISM),
+    ("梧州市示例食品有限公司", "450400", 3, EmployerSize.MEDIUM, Industry.MANUFACTURING),
+    ("广州市示例电子科技有限公司", "440100", 4, EmployerSize.LARGE, Industry.MANUFACTURING),
+    ("甘肃示例劳务服务有限公司", "620000", 5, EmployerSize.SMALL, Industry.HR_SERVICES),
+    ("广州市示例餐饮管理有限公司", "440100", 6, EmployerSize.SMALL, Industry.ACCOMMODATION_CATERING),
+    ("广州市示例商贸集团有限公司", "440100", 7, EmployerSize.LARGE, Industry.WHOLESALE_RETAIL),
 ]
 INSTITUTIONS = [
     ("萍乡市示例职业技能培训学校", "360300", 1),
@@ -51,10 +67,12 @@ STATUS_CYCLE = [
     PaymentStatus.DRAFT,
 ]
 UNREVIEWED_CYCLE = [PaymentStatus.SUBMITTED, PaymentStatus.DRAFT]
-MAX_SEEDED_PAYMENTS = 24
+MAX_SEEDED_PAYMENTS = 60
 # A few people per program keeps the examples varied; one per status lets a region with a clerk and
-# a reviewer show every status even when it has a single program.
+# a reviewer show every status even when it has a single program. Where no one can review (the
+# administrator would be clerk and reviewer), two per program show both unreviewed statuses.
 PER_PROGRAM = len(STATUS_CYCLE)
+PER_PROGRAM_UNREVIEWED = len(UNREVIEWED_CYCLE)
 # Without a validity end, people are looked for in the year from the program's first day.
 SEARCH_DAYS = 366
 
@@ -117,9 +135,21 @@ def _program_fields(item: dict[str, Any]) -> dict[str, Any]:
         "payment_deadline": _date(item.get("payment_deadline")),
         "annual_budget": _money(item.get("annual_budget")),
         "uplifts": {str(k): str(v) for k, v in (item.get("uplifts") or {}).items()},
+        **_condition_fields(item),
         "policy_reference": item.get("policy_reference") or "",
         "notes": (item.get("note") or "").strip(),
         "assumption": (item.get("assumption") or "").strip(),
+    }
+
+
+def _condition_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """The optional rule conditions of a program (absent from the data file = no such condition)."""
+    return {
+        "required_employment_statuses": list(item.get("required_employment_statuses") or []),
+        "employer_sizes": list(item.get("employer_sizes") or []),
+        "employer_industries": list(item.get("employer_industries") or []),
+        "excludes_prior_work_for_training": bool(item.get("excludes_prior_work_for_training")),
+        "min_contract_months": item.get("min_contract_months"),
     }
 
 
@@ -130,7 +160,13 @@ def seed_programs(admin: User, stdout: Any) -> int:
     known_groups = set(BeneficiaryGroup.objects.values_list("code", flat=True))
     created = 0
     for item in items:
-        if Program.objects.filter(code=item["code"]).exists():
+        existing = Program.objects.filter(code=item["code"]).first()
+        if existing is not None:
+            # A database seeded before a condition was recorded gets it (through the service, logged).
+            wanted = _condition_fields(item)
+            changed = {k: v for k, v in wanted.items() if getattr(existing, k) != v}
+            if changed:
+                services.program_update(program=existing, actor=admin, fields=changed)
             continue
         missing = set(item.get("eligible_groups") or []) - known_groups
         if missing:
@@ -155,16 +191,21 @@ def seed_payees(admin: User) -> int:
     created = 0
     for name, region_code, serial, size, industry in EMPLOYERS:
         uscc = make_uscc(region_code if region_code.isdigit() else "360300", serial)
-        if not Employer.objects.filter(uscc=uscc).exists():
-            services.employer_create(
-                actor=admin,
-                name=name,
-                uscc=uscc,
-                region=Region.objects.get(code=region_code),
-                size=size,
-                industry=industry,
-            )
-            created += 1
+        existing = Employer.objects.filter(uscc=uscc).first()
+        if existing is not None:
+            if existing.industry != industry:
+                # Seeded before industries were codes: record the code (through the service, logged).
+                services.employer_update(employer=existing, actor=admin, fields={"industry": industry})
+            continue
+        services.employer_create(
+            actor=admin,
+            name=name,
+            uscc=uscc,
+            region=Region.objects.get(code=region_code),
+            size=size,
+            industry=industry,
+        )
+        created += 1
     for name, region_code, serial in INSTITUTIONS:
         uscc = make_uscc(region_code, serial, kind="52")
         if not TrainingInstitution.objects.filter(uscc=uscc).exists():
@@ -176,18 +217,24 @@ def seed_payees(admin: User) -> int:
 
 
 def _as_of(program: Program, today: dt.date) -> dt.date:
-    """The day the seed enters a program's payments: today, or for a program whose payment deadline
-    has passed (the 2021 programs of the source document) its last open day, the deadline itself.
-    The seed replays the bureau's data entry of that time; every rule is checked as of that day."""
-    if program.payment_deadline and program.payment_deadline < today:
-        return program.payment_deadline
-    return today
+    """The day the seed enters a program's payments: today, or for a program whose deadlines have
+    passed (the 2021 programs of the source document) its last open day: the application deadline
+    (applications are received up to that day, inclusive), or without one the payment deadline. The
+    seed replays the bureau's data entry of that time; every rule is checked as of that day, and the
+    payment's application date is that day."""
+    passed = [d for d in (program.application_deadline, program.payment_deadline) if d and d < today]
+    return min(passed) if passed else today
 
 
 def _window(program: Program, as_of: dt.date) -> tuple[dt.date, dt.date]:
-    """The days a seeded period may start on: the program's validity, or without one the year from
-    the first day of the month the seed is entered."""
-    start = program.valid_from or as_of.replace(day=1)
+    """The days a seeded period may start on: the program's validity; without a start, from the
+    first day of the month the seed is entered (or of the validity's last month, when that has
+    passed); without an end, for a year."""
+    if program.valid_from:
+        start = program.valid_from
+    else:
+        last = min(as_of, program.valid_to) if program.valid_to else as_of
+        start = last.replace(day=1)
     end = program.valid_to or start + dt.timedelta(days=SEARCH_DAYS - 1)
     return start, end
 
@@ -213,22 +260,95 @@ def _period_and_quantity(
     return start, end, quantity
 
 
-def _eligible_from(program: Program, person: Any, window: tuple[dt.date, dt.date]) -> dt.date | None:
-    """The first day in the window on which the person is in one of the program's groups (the rule
-    checks the period's first day), or None. Works whatever day the seeded memberships start on."""
+Span = tuple[dt.date, dt.date]
+
+
+def _group_spans(program: Program, person: Any) -> list[Span]:
+    """When the person is in one of the program's groups (always, for a program without groups)."""
     from beneficiaries.models import GroupMembership
 
-    start, end = window
     if not program.eligible_groups:
-        return start
+        return [(dt.date.min, dt.date.max)]
     memberships = GroupMembership.objects.filter(
-        beneficiary=person, group__code__in=program.eligible_groups, valid_from__lte=end
-    ).order_by("valid_from", "id")
-    for membership in memberships:
-        day = max(start, membership.valid_from)
-        if membership.valid_to is None or membership.valid_to >= day:
-            return day
+        beneficiary=person, group__code__in=program.eligible_groups
+    ).values_list("valid_from", "valid_to")
+    return [(start, end or dt.date.max) for start, end in memberships]
+
+
+def _status_spans(program: Program, person: Any) -> list[Span]:
+    """When the person's employment status (from the registry's history: the latest change on or
+    before a day) is one the program requires (always, for a program that requires none)."""
+    from beneficiaries.models import StatusChange
+
+    if not program.required_employment_statuses:
+        return [(dt.date.min, dt.date.max)]
+    changes = list(
+        StatusChange.objects.filter(beneficiary=person)
+        .order_by("effective_on", "id")
+        .values_list("effective_on", "status")
+    )
+    spans: list[Span] = []
+    for index, (start, status) in enumerate(changes):
+        end = changes[index + 1][0] - dt.timedelta(days=1) if index + 1 < len(changes) else dt.date.max
+        if status not in program.required_employment_statuses or start > end:
+            continue
+        if spans and spans[-1][1] + dt.timedelta(days=1) == start:
+            spans[-1] = (spans[-1][0], end)  # a re-verification continues the same spell
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _eligible_from(program: Program, person: Any, window: Span) -> tuple[dt.date, Span] | None:
+    """The first day in the window on which the person is in one of the program's groups and in a
+    status it requires (the rules check the period's first day), with the status span it falls in;
+    None when there is none. Works whatever day the seeded memberships and statuses start on."""
+    best: tuple[dt.date, Span] | None = None
+    for group_start, group_end in _group_spans(program, person):
+        for status_span in _status_spans(program, person):
+            day = max(window[0], group_start, status_span[0])
+            if day <= min(window[1], group_end, status_span[1]) and (best is None or day < best[0]):
+                best = (day, status_span)
+    return best
+
+
+def _taken(program: Program, person: Any) -> bool:
+    """Whether the person already has a live payment the program's exclusions refuse (a mutually
+    exclusive program, or another work-for-training program where it excludes people who had one):
+    the seed pays someone else rather than ask for a refusal."""
+    live = Payment.objects.filter(beneficiary=person, status__in=LIVE_STATUSES).exclude(program=program)
+    exclusive = Q(program__code__in=program.mutually_exclusive_with or [])
+    if program.excludes_prior_work_for_training:
+        exclusive |= Q(program__kind=ProgramKind.WORK_FOR_TRAINING)
+    return live.filter(exclusive).exists()
+
+
+def _payee(program: Program) -> tuple[Employer | None, TrainingInstitution | None] | None:
+    """The seeded organisation a program pays (the first within its region that its employer
+    conditions accept), (None, None) for a program paying people, or None when there is none."""
+    if program.payee_kind == PayeeKind.PERSON:
+        return None, None
+    if program.payee_kind == PayeeKind.INSTITUTION:
+        institution = TrainingInstitution.objects.within(program.region.path).order_by("id").first()
+        return (None, institution) if institution is not None else None
+    for employer in Employer.objects.within(program.region.path).order_by("id"):
+        sizes, industries = program.employer_sizes, program.employer_industries
+        if (not sizes or employer.size in sizes) and (not industries or employer.industry in industries):
+            return employer, None
     return None
+
+
+def _contract(program: Program, status_span: Span, as_of: dt.date) -> dict[str, dt.date] | None:
+    """For a program that needs a labour contract performed for N months: a contract that began
+    when the person's current spell of employment began, performed for exactly those N months; None
+    when those months have not passed by the day of entry (the seed does not invent the future)."""
+    if program.min_contract_months is None:
+        return {}
+    start = status_span[0]
+    performed_to = months_later(start, program.min_contract_months)
+    if performed_to > as_of:
+        return None
+    return {"contract_start": start, "contract_performed_to": performed_to}
 
 
 def _clerk_for(path: str) -> User | None:
@@ -269,8 +389,11 @@ def _walk(payment: Payment, target: str, clerk: User, reviewer: User, as_of: dt.
 
 
 def seed_payments(admin: User, stdout: Any) -> int:
-    """Payments to seeded people (and to a seeded employer for the person it employs), through the
-    real services, in every status: draft, submitted, approved, rejected, paid, reversed."""
+    """Payments to seeded people (and, for an employer or a training institution, for the person it
+    employs or trains), through the real services, in every status: draft, submitted, approved,
+    rejected, paid, reversed. Each payment is for someone its program's rules accept on the
+    period's first day (groups, employment status, no excluding payment), so nothing seeded breaks
+    a rule as of the day it is entered."""
     from beneficiaries.models import Beneficiary
 
     done = set(Payment.objects.filter(cause_label=SEED_CAUSE).values_list("cause_object_id", flat=True))
@@ -278,48 +401,54 @@ def seed_payments(admin: User, stdout: Any) -> int:
         stdout.write("  no beneficiaries seeded yet: example payments skipped")
         return 0
     today = timezone.localdate()
-    programs = (
-        Program.objects.filter(payee_kind__in=[PayeeKind.PERSON, PayeeKind.EMPLOYER])
-        .select_related("region")
-        .order_by("code")
-    )
+    programs = Program.objects.select_related("region").order_by("code")
     created = 0
     seeded = len(done)
     reviewed = unreviewed = 0
     for program in programs:
         if program.standard_amount is None:
             continue  # no standard to pay by: the amount is decided case by case
-        employer = None
-        if program.payee_kind == PayeeKind.EMPLOYER:
-            employer = Employer.objects.within(program.region.path).order_by("id").first()
-            if employer is None:
-                continue
+        if program.payee_kind != PayeeKind.PERSON and not (
+            program.eligible_groups or program.required_employment_statuses
+        ):
+            continue  # a grant to an organisation as such (a brand, a base): no one to pay it for
+        payee = _payee(program)
+        if payee is None:
+            continue
+        employer, institution = payee
         as_of = _as_of(program, today)
         window = _window(program, as_of)
         people = Beneficiary.objects.within(program.region.path).filter(active=True).order_by("id")
-        per_program = 0
+        per_program = {True: 0, False: 0}  # by "reviewed"
         for person in people[:200]:
-            if per_program >= PER_PROGRAM:
+            if per_program[True] >= PER_PROGRAM or per_program[False] >= PER_PROGRAM_UNREVIEWED:
                 break
             if seeded >= MAX_SEEDED_PAYMENTS:
                 return created
-            cause_id = f"{program.code}:{person.pk}"
-            if cause_id in done:
-                per_program += 1
-                continue
-            eligible_from = _eligible_from(program, person, window)
-            if eligible_from is None:
-                continue
-            start, end, quantity = _period_and_quantity(program, eligible_from)
-            path = Region.cached_path((employer or person).region_id)
+            path = Region.cached_path((employer or institution or person).region_id)
             # The region's demo clerk and reviewer where there are some; the administrator otherwise
             # (maker-checker: never both roles by the same account, so then the payment stays submitted).
             clerk = _clerk_for(path) or admin
             reviewer = _reviewer_for(path, admin)
-            if reviewer == clerk:
-                target = UNREVIEWED_CYCLE[unreviewed % len(UNREVIEWED_CYCLE)]
-            else:
+            is_reviewed = reviewer != clerk
+            cause_id = f"{program.code}:{person.pk}"
+            if cause_id in done:
+                per_program[is_reviewed] += 1
+                continue
+            if per_program[is_reviewed] >= (PER_PROGRAM if is_reviewed else PER_PROGRAM_UNREVIEWED):
+                continue
+            eligible = _eligible_from(program, person, window)
+            if eligible is None or _taken(program, person):
+                continue
+            eligible_from, status_span = eligible
+            contract = _contract(program, status_span, as_of)
+            if contract is None:
+                continue
+            start, end, quantity = _period_and_quantity(program, eligible_from)
+            if is_reviewed:
                 target = STATUS_CYCLE[reviewed % len(STATUS_CYCLE)]
+            else:
+                target = UNREVIEWED_CYCLE[unreviewed % len(UNREVIEWED_CYCLE)]
             try:
                 with transaction.atomic():
                     payment = services.payment_create(
@@ -327,24 +456,26 @@ def seed_payments(admin: User, stdout: Any) -> int:
                         program=program,
                         beneficiary=person,
                         employer=employer,
+                        institution=institution,
                         period_start=start,
                         period_end=end,
                         quantity=quantity,
                         reason="示例发放（种子数据）",
                         cause=(SEED_CAUSE, cause_id),
                         today=as_of,
+                        **contract,
                     )
                     _walk(payment, target, clerk, reviewer, as_of)
             except (ValidationError, PermissionDenied, Conflict) as exc:
                 stdout.write(f"  payment {program.code} -> #{person.pk} skipped: {exc}")
                 continue
-            if reviewer == clerk:
-                unreviewed += 1
-            else:
+            if is_reviewed:
                 reviewed += 1
+            else:
+                unreviewed += 1
             created += 1
             seeded += 1
-            per_program += 1
+            per_program[is_reviewed] += 1
     return created
 
 

@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from programs.funding import services
@@ -169,6 +170,9 @@ PAYMENT_INPUT_FIELDS = (
     "institution",
     "period_start",
     "period_end",
+    "application_date",
+    "contract_start",
+    "contract_performed_to",
     "quantity",
     "unit_amount",
     "amount",
@@ -177,8 +181,9 @@ PAYMENT_INPUT_FIELDS = (
 
 
 class PaymentAddForm(forms.ModelForm):
-    """The add form: unit amount defaults to the program's standard and amount to unit × quantity,
-    as in the service (which checks every rule when the form is saved)."""
+    """The add form: unit amount defaults to the program's standard for the payee's region (left to
+    the service, which knows the region's designations), amount to unit × quantity, and the
+    application date to today; the service checks every rule when the form is saved."""
 
     class Meta:
         model = Payment
@@ -195,8 +200,6 @@ class PaymentAddForm(forms.ModelForm):
         program = data.get("program")
         if program is not None:
             data["payee_kind"] = data.get("payee_kind") or program.payee_kind
-            if data.get("unit_amount") is None:
-                data["unit_amount"] = program.standard_amount
         if data.get("amount") is None and data.get("unit_amount") is not None and data.get("quantity"):
             data["amount"] = money(data["unit_amount"] * data["quantity"])
         for name in ("payee_kind", "unit_amount", "amount"):
@@ -230,6 +233,9 @@ class PaymentAdmin(ScopedAdmin):
         "institution",
         "period_start",
         "period_end",
+        "application_date",
+        "contract_start",
+        "contract_performed_to",
         "quantity",
         "unit_amount",
         "amount",
@@ -294,11 +300,18 @@ class PaymentAdmin(ScopedAdmin):
             unit_amount=obj.unit_amount,
             amount=obj.amount,
             reason=obj.reason,
+            application_date=obj.application_date,
+            contract_start=obj.contract_start,
+            contract_performed_to=obj.contract_performed_to,
             dry_run=dry_run,
         )
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        return {"quantity": 1, **super().get_changeform_initial_data(request)}
+        return {
+            "quantity": 1,
+            "application_date": timezone.localdate(),
+            **super().get_changeform_initial_data(request),
+        }
 
     @admin.action(description=_("Submit selected drafts"))
     def submit_selected(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -38,6 +38,28 @@ class EmployerSize(models.TextChoices):
     LARGE = "large", _("Large")
 
 
+# Small and medium-sized enterprises (中小微企业): what a program "for SMEs" accepts.
+SME_SIZES = (EmployerSize.MICRO, EmployerSize.SMALL, EmployerSize.MEDIUM)
+
+
+class Industry(models.TextChoices):
+    """An employer's industry, in the words programs use to name the industries they pay. The first
+    four are the industries Guangzhou's 以工代训 names for large enterprises (digest line 639,
+    facts.yaml F095: 住宿餐饮、文化旅游、交通运输、批发零售); the others are broad groups for the
+    rest."""
+
+    ACCOMMODATION_CATERING = "accommodation_catering", _("Accommodation and catering (住宿餐饮)")
+    CULTURE_TOURISM = "culture_tourism", _("Culture and tourism (文化旅游)")
+    TRANSPORT = "transport", _("Transport (交通运输)")
+    WHOLESALE_RETAIL = "wholesale_retail", _("Wholesale and retail (批发零售)")
+    AGRICULTURE = "agriculture", _("Agriculture, forestry and fishing (农林牧渔业)")
+    MANUFACTURING = "manufacturing", _("Manufacturing (制造业)")
+    CONSTRUCTION = "construction", _("Construction (建筑业)")
+    HR_SERVICES = "hr_services", _("Human-resources services (人力资源服务业)")
+    OTHER_SERVICES = "other_services", _("Other services (其他服务业)")
+    OTHER = "other", _("Other (其他)")
+
+
 class PaymentStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")

@@ -21,9 +21,11 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from beneficiaries.choices import EmploymentStatus
 from programs.funding.choices import (
     LIVE_STATUSES,
     EmployerSize,
+    Industry,
     PayeeKind,
     PaymentStatus,
     ProgramKind,
@@ -153,6 +155,44 @@ class Program(TrackedModel):
         blank=True,
         help_text=_("Codes of programs that may not pay the same person for the same period."),
     )
+    employer_sizes = models.JSONField(
+        _("employer sizes"),
+        default=list,
+        blank=True,
+        help_text=_("Sizes of employer the program pays (micro, small, medium, large); empty means any."),
+    )
+    employer_industries = models.JSONField(
+        _("employer industries"),
+        default=list,
+        blank=True,
+        help_text=_("Industries of employer the program pays; empty means any."),
+    )
+    required_employment_statuses = models.JSONField(
+        _("required employment statuses"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "The person's employment status on the period's first day must be one of these "
+            "(e.g. employed_outside_province); empty means any."
+        ),
+    )
+    excludes_prior_work_for_training = models.BooleanField(
+        _("excludes people who already had work-for-training"),
+        default=False,
+        help_text=_(
+            "Refuse a person who already has a live payment of another work-for-training program "
+            "(已享受过以工代训职业培训补贴政策人员除外)."
+        ),
+    )
+    min_contract_months = models.PositiveSmallIntegerField(
+        _("minimum months of labour contract performed"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The payment needs a labour contract actually performed for at least this many months "
+            "(e.g. 6); empty means no such condition."
+        ),
+    )
     policy_reference = models.CharField(_("policy reference"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     assumption = models.TextField(
@@ -261,6 +301,19 @@ class Program(TrackedModel):
                 errors.setdefault("mutually_exclusive_with", []).append(
                     _("Unknown program codes: %(codes)s") % {"codes": ", ".join(unknown)}
                 )
+        _check_codes(self, "employer_sizes", EmployerSize.values, errors)
+        _check_codes(self, "employer_industries", Industry.values, errors)
+        if (self.employer_sizes or self.employer_industries) and self.payee_kind != PayeeKind.EMPLOYER:
+            errors.setdefault("employer_sizes", []).append(
+                _("Only a program that pays employers can name the employers' sizes or industries.")
+            )
+        _check_codes(self, "required_employment_statuses", EmploymentStatus.values, errors)
+        if self.excludes_prior_work_for_training and self.kind != ProgramKind.WORK_FOR_TRAINING:
+            errors.setdefault("excludes_prior_work_for_training", []).append(
+                _("Only a work-for-training program excludes people who already had work-for-training.")
+            )
+        if self.min_contract_months is not None and not (1 <= self.min_contract_months <= 120):
+            errors.setdefault("min_contract_months", []).append(_("Between 1 and 120 months."))
         if errors:
             raise ValidationError(errors)
 
@@ -271,6 +324,19 @@ class Program(TrackedModel):
             if code in (self.uplifts or {}):
                 best = max(best, decimal.Decimal(str(self.uplifts[code])))
         return best
+
+
+def _check_codes(program: Program, name: str, allowed: list[str], errors: dict[str, list[Any]]) -> None:
+    """A JSON list field of codes: a list of distinct strings, each one of `allowed`."""
+    value = getattr(program, name)
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        errors.setdefault(name, []).append(_("A list of codes."))
+        return
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        errors.setdefault(name, []).append(_("Unknown codes: %(codes)s") % {"codes": ", ".join(unknown)})
+    elif len(set(value)) != len(value):
+        errors.setdefault(name, []).append(_("Each code may appear once."))
 
 
 def _percent(value: Any) -> decimal.Decimal | None:
@@ -298,7 +364,7 @@ class Employer(TrackedModel):
         "regions.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
     )
     size = models.CharField(_("size"), max_length=16, choices=EmployerSize.choices)
-    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, choices=Industry.choices, blank=True)
 
     class Meta:
         verbose_name = _("employer")
@@ -400,6 +466,15 @@ class Payment(TrackedModel):
     )
     period_start = models.DateField(_("period from"))
     period_end = models.DateField(_("period to"))
+    # Entered by the clerk (the day the bureau received the application, 受理日期); the service
+    # fills in the day of entry when none is given. Empty only on payments entered before the field
+    # existed, for which the rules read the day of entry (created_at) instead.
+    application_date = models.DateField(
+        _("application date"),
+        null=True,
+        blank=True,
+        help_text=_("The day the application was received; the day of entry when not given."),
+    )
     quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2)
     unit_amount = models.DecimalField(_("unit amount"), **MONEY)
     amount = models.DecimalField(_("amount"), **MONEY)
@@ -426,6 +501,15 @@ class Payment(TrackedModel):
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     approved_at = models.DateTimeField(_("approved or rejected at"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    # The labour contract a payment depends on (Gansu's labour-transfer reward: signed and actually
+    # performed for 6 months or more), entered by the clerk from the contract and the wage records.
+    contract_start = models.DateField(_("labour contract start"), null=True, blank=True)
+    contract_performed_to = models.DateField(
+        _("labour contract performed to"),
+        null=True,
+        blank=True,
+        help_text=_("The last day up to which the labour contract has actually been performed."),
+    )
     external_reference = models.CharField(_("external payment reference"), max_length=64, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
@@ -473,6 +557,12 @@ class Payment(TrackedModel):
             ),
             models.CheckConstraint(
                 condition=Q(period_start__lte=models.F("period_end")), name="payment_period_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(contract_start__isnull=True)
+                | Q(contract_performed_to__isnull=True)
+                | Q(contract_start__lte=models.F("contract_performed_to")),
+                name="payment_contract_range",
             ),
             # A reversing entry is negative and linked; every other entry is positive and unlinked.
             models.CheckConstraint(
@@ -529,5 +619,13 @@ class Payment(TrackedModel):
         errors: dict[str, list[Any]] = {}
         if self.period_start and self.period_end and self.period_start > self.period_end:
             errors.setdefault("period_end", []).append(_("The period ends before it starts."))
+        if (
+            self.contract_start
+            and self.contract_performed_to
+            and self.contract_start > self.contract_performed_to
+        ):
+            errors.setdefault("contract_performed_to", []).append(
+                _("The contract cannot have been performed to a day before it started.")
+            )
         if errors:
             raise ValidationError(errors)

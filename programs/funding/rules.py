@@ -10,6 +10,7 @@ starts with the rule's code (e.g. "ONCE_PER_PERSON: ...") and whose `code` is th
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import decimal
 from collections.abc import Iterable
@@ -17,9 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from programs.funding.choices import PayeeKind, Unit
+from beneficiaries.choices import EmploymentStatus
+from programs.funding.choices import EmployerSize, Industry, PayeeKind, Unit
 from programs.funding.models import Payment, Program
 
 CENT = decimal.Decimal("0.01")
@@ -30,6 +33,14 @@ PAYEE_REGION = "PAYEE_REGION"
 PAYEE_INACTIVE = "PAYEE_INACTIVE"
 PERIOD_OUTSIDE_VALIDITY = "PERIOD_OUTSIDE_VALIDITY"
 PAYMENT_DEADLINE_PASSED = "PAYMENT_DEADLINE_PASSED"
+APPLICATION_DEADLINE_PASSED = "APPLICATION_DEADLINE_PASSED"
+APPLICATION_DATE_IN_FUTURE = "APPLICATION_DATE_IN_FUTURE"
+EMPLOYER_SIZE = "EMPLOYER_SIZE"
+EMPLOYER_INDUSTRY = "EMPLOYER_INDUSTRY"
+EMPLOYMENT_STATUS = "EMPLOYMENT_STATUS"
+CONTRACT_REQUIRED = "CONTRACT_REQUIRED"
+CONTRACT_TOO_SHORT = "CONTRACT_TOO_SHORT"
+PRIOR_WORK_FOR_TRAINING = "PRIOR_WORK_FOR_TRAINING"
 NOT_ELIGIBLE = "NOT_ELIGIBLE"
 QUANTITY = "QUANTITY"
 AMOUNT_MISMATCH = "AMOUNT_MISMATCH"
@@ -64,6 +75,12 @@ class PaymentFacts:
     others: list[OtherPayment] = field(default_factory=list)
     # Live payments to the same person from programs this one is mutually exclusive with.
     exclusive: list[OtherPayment] = field(default_factory=list)
+    # The person's employment status on the period's first day ('' when none was recorded by then,
+    # or when the program asks for none and it was not loaded).
+    status_on_start: str = ""
+    # Live payments for the same person from other work-for-training programs (loaded only for a
+    # program that excludes people who already had work-for-training).
+    prior_work_for_training: list[OtherPayment] = field(default_factory=list)
     # Submitted + approved + paid of the program in the payment's budget year, this one excluded
     # (None when the budget is not checked).
     budget_used: decimal.Decimal | None = None
@@ -182,6 +199,38 @@ def check_payment_deadline(program: Program, today: dt.date, errors: RuleErrors)
         )
 
 
+def application_day(payment: Payment, today: dt.date) -> dt.date:
+    """The day the application was received: the recorded application date; for a payment entered
+    before that field existed, the day it was entered; for a new one without a date, today."""
+    if payment.application_date is not None:
+        return payment.application_date
+    if payment.created_at is not None:
+        return timezone.localdate(payment.created_at)
+    return today
+
+
+def check_application_date(payment: Payment, program: Program, today: dt.date, errors: RuleErrors) -> None:
+    """APPLICATION_DATE_IN_FUTURE, APPLICATION_DEADLINE_PASSED: an application cannot be dated after
+    the day it is entered, and one received after the program's application deadline is refused
+    (Guangzhou's 以工代训: 受理期限截止到 2021 年 9 月 15 日, digest line 659). The deadline day
+    itself is still open."""
+    applied = application_day(payment, today)
+    if applied > today:
+        errors.add(
+            "application_date",
+            APPLICATION_DATE_IN_FUTURE,
+            _("the application date %(date)s is after the day of entry (%(today)s)."),
+            {"date": applied.isoformat(), "today": today.isoformat()},
+        )
+    if program.application_deadline and applied > program.application_deadline:
+        errors.add(
+            "application_date",
+            APPLICATION_DEADLINE_PASSED,
+            _("the application of %(date)s came after the program's application deadline (%(deadline)s)."),
+            {"date": applied.isoformat(), "deadline": program.application_deadline.isoformat()},
+        )
+
+
 def check_eligibility(
     payment: Payment, program: Program, group_codes: frozenset[str], errors: RuleErrors
 ) -> None:
@@ -204,23 +253,169 @@ def check_eligibility(
         )
 
 
+def check_employer(payment: Payment, program: Program, errors: RuleErrors) -> None:
+    """EMPLOYER_SIZE, EMPLOYER_INDUSTRY: a program that names the sizes or industries of the
+    employers it pays pays no other (Guangzhou's 以工代训: the SME windows for 中小微企业, the
+    large-enterprise window for 住宿餐饮、文化旅游、交通运输、批发零售, digest lines 637-639)."""
+    employer = payment.employer if payment.employer_id is not None else None
+    if employer is None:
+        return
+    if program.employer_sizes and employer.size not in program.employer_sizes:
+        errors.add(
+            "employer",
+            EMPLOYER_SIZE,
+            _("the program pays %(sizes)s employers; this employer is %(size)s."),
+            {
+                "sizes": ", ".join(str(EmployerSize(code).label) for code in program.employer_sizes),
+                "size": EmployerSize(employer.size).label if employer.size in EmployerSize.values else "?",
+            },
+        )
+    if program.employer_industries and employer.industry not in program.employer_industries:
+        errors.add(
+            "employer",
+            EMPLOYER_INDUSTRY,
+            _("the program pays employers in %(industries)s; this employer's industry is %(industry)s."),
+            {
+                "industries": ", ".join(str(Industry(code).label) for code in program.employer_industries),
+                "industry": (
+                    Industry(employer.industry).label
+                    if employer.industry in Industry.values
+                    else employer.industry or _("not recorded")
+                ),
+            },
+        )
+
+
+def check_employment_status(payment: Payment, program: Program, status: str, errors: RuleErrors) -> None:
+    """EMPLOYMENT_STATUS: the person's employment status on the period's first day, from the
+    registry's status history, is one the program requires (Gansu's transport subsidy is for
+    跨省就业, people working in another province, digest lines 479-483; a post subsidy is for a
+    person in a post)."""
+    required = program.required_employment_statuses
+    if not required:
+        return
+    if payment.beneficiary_id is None:
+        errors.add(
+            "beneficiary",
+            EMPLOYMENT_STATUS,
+            _("the program depends on the person's employment status; name the person."),
+        )
+        return
+    if status not in required:
+        errors.add(
+            "beneficiary",
+            EMPLOYMENT_STATUS,
+            _("on %(date)s the person's employment status is %(status)s, not %(required)s."),
+            {
+                "date": payment.period_start.isoformat(),
+                "status": EmploymentStatus(status).label if status else _("not recorded"),
+                "required": " / ".join(str(EmploymentStatus(code).label) for code in required),
+            },
+        )
+
+
+def months_later(start: dt.date, months: int) -> dt.date:
+    """The last day of a span of `months` calendar months that begins on `start` (both ends
+    counted): 2021-01-01 + 6 months -> 2021-06-30; 2021-01-15 -> 2021-07-14; 2021-08-31 -> 2022-02-28
+    (a month without the corresponding day ends on its last day, as 民法典 article 202 counts)."""
+    anchor = start - dt.timedelta(days=1)
+    month_index = anchor.year * 12 + anchor.month - 1 + months
+    year, month = divmod(month_index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    anchor_is_month_end = anchor.day == calendar.monthrange(anchor.year, anchor.month)[1]
+    return dt.date(year, month + 1, last if anchor_is_month_end else min(anchor.day, last))
+
+
+def check_labour_contract(payment: Payment, program: Program, today: dt.date, errors: RuleErrors) -> None:
+    """CONTRACT_REQUIRED, CONTRACT_TOO_SHORT: a program that needs a labour contract signed and
+    actually performed for N months or more (Gansu's 200-yuan labour-transfer reward: 签订并实际履行
+    6 个月以上劳动合同, digest lines 485-486, facts.yaml F042 "at_least") is paid only when the
+    contract's start and the day up to which it has been performed are recorded and span N whole
+    months. "以上" includes the number itself, so exactly 6 months qualifies. Days after the day of
+    entry have not been performed yet and do not count."""
+    months = program.min_contract_months
+    if months is None:
+        return
+    start, performed_to = payment.contract_start, payment.contract_performed_to
+    if start is None or performed_to is None:
+        for name, value in (("contract_start", start), ("contract_performed_to", performed_to)):
+            if value is None:
+                errors.add(
+                    name,
+                    CONTRACT_REQUIRED,
+                    _(
+                        "the program needs a labour contract performed for %(months)s months; give its start "
+                        "and the day up to which it has been performed."
+                    ),
+                    {"months": months},
+                )
+        return
+    needed = months_later(start, months)
+    performed = min(performed_to, today)
+    if performed < needed:
+        errors.add(
+            "contract_performed_to",
+            CONTRACT_TOO_SHORT,
+            _(
+                "a labour contract from %(start)s performed to %(to)s is short of %(months)s months "
+                "(it must be performed to %(needed)s)."
+            ),
+            {
+                "start": start.isoformat(),
+                "to": performed.isoformat(),
+                "months": months,
+                "needed": needed.isoformat(),
+            },
+        )
+
+
+def _raised(amount: decimal.Decimal, percent: decimal.Decimal) -> decimal.Decimal:
+    return money(amount * (1 + percent / 100))
+
+
+def has_floor_standard(program: Program) -> bool:
+    """A standard that is itself a floor (不低于): a minimum and no maximum, e.g. Gansu's living
+    allowance of at least 30 yuan a day."""
+    return program.min_amount is not None and program.max_amount is None
+
+
+def standard_unit_amount(program: Program, designations: Iterable[str]) -> decimal.Decimal | None:
+    """The unit amount paid when the clerk gives none.
+
+    Usually the program's standard. For a standard that is a floor, the uplift of the payee's region
+    raises the standard itself: Gansu pays "每人每天不低于 30 元" (digest line 490) and in the
+    两州一县 and the key counties "生活费补助标准可上浮 20%" (lines 492-494), so the standard there
+    is 36 yuan and that is what is offered. It does not raise the floor: 可 makes the uplift a
+    permission, so 30 yuan stays lawful everywhere, and with no ceiling 40 yuan is lawful anywhere."""
+    standard = program.standard_amount
+    if standard is None:
+        return None
+    if has_floor_standard(program):
+        return _raised(standard, program.uplift_percent(set(designations)))
+    return standard
+
+
 def unit_bounds(
     program: Program, designations: Iterable[str]
 ) -> tuple[decimal.Decimal, decimal.Decimal | None]:
     """(floor, ceiling) for the amount per unit at a payee with these region designations.
 
-    The floor is the program's minimum (a guaranteed level, never raised). The ceiling is its maximum,
-    or without one its standard amount, raised by the highest uplift the region's designations carry
-    (Gansu: training subsidy +10%, living allowance +20% in key counties; "可上浮" is a ceiling).
+    The floor is the program's minimum (a guaranteed level, never raised: an uplift "可上浮" says
+    the standard may rise, not must). The ceiling is its maximum, or without one its standard,
+    raised by the highest uplift the region's designations carry (Gansu's training subsidy "可上浮
+    10%": 1,200 yuan becomes at most 1,320 in a key county). A standard that is itself a floor
+    (a minimum and no maximum, "不低于 30 元") has no ceiling: 40 yuan a day is lawful; its uplift
+    raises the standard offered instead (standard_unit_amount).
     The raised ceiling is quantized to the cent with ROUND_HALF_UP (0.03 yuan + 50% = 0.045 -> 0.05),
     in Decimal arithmetic throughout; never binary floating point.
     """
     floor = program.min_amount if program.min_amount is not None else CENT
-    base = program.max_amount if program.max_amount is not None else program.standard_amount
-    if base is None:
-        return floor, None
     uplift = program.uplift_percent(set(designations))
-    return floor, money(base * (1 + uplift / 100))
+    if program.max_amount is not None:
+        return floor, _raised(program.max_amount, uplift)
+    if program.standard_amount is None or has_floor_standard(program):
+        return floor, None
+    return floor, _raised(program.standard_amount, uplift)
 
 
 def check_amounts(
@@ -317,6 +512,41 @@ def check_exclusive(
             return
 
 
+def check_prior_work_for_training(
+    payment: Payment, program: Program, prior: list[OtherPayment], errors: RuleErrors
+) -> None:
+    """PRIOR_WORK_FOR_TRAINING: a work-for-training program that excludes "已享受过以工代训职业培训补贴
+    政策人员" (Gansu, digest lines 504-506; Fujian, lines 282-284) refuses a person who has a live
+    payment of any other work-for-training program, whatever its period (of two such spells the
+    rule cannot tell which came first in fact, so the second one entered is refused). Months of the
+    same program are one spell, bounded by MAX_UNITS."""
+    if not program.excludes_prior_work_for_training:
+        return
+    if payment.beneficiary_id is None:
+        errors.add(
+            "beneficiary",
+            PRIOR_WORK_FOR_TRAINING,
+            _("the program excludes people who already had work-for-training; name the person."),
+        )
+        return
+    if prior:
+        other = min(prior, key=lambda o: (o.period_start, o.pk))
+        errors.add(
+            "beneficiary",
+            PRIOR_WORK_FOR_TRAINING,
+            _(
+                "the person already had work-for-training under %(program)s (payment #%(id)s, "
+                "%(start)s to %(end)s); people who had it are excluded."
+            ),
+            {
+                "program": other.program_code,
+                "id": other.pk,
+                "start": other.period_start.isoformat(),
+                "end": other.period_end.isoformat(),
+            },
+        )
+
+
 @dataclass(frozen=True)
 class BudgetYear:
     year: int
@@ -367,14 +597,19 @@ def check_all(
         return errors
     check_payee_region(payment, program, facts.payee_path, errors)
     check_validity(payment, program, errors)
+    check_application_date(payment, program, today, errors)
     check_payment_deadline(program, today, errors)
     check_person_active(payment, errors)
     check_eligibility(payment, program, facts.group_codes, errors)
+    check_employer(payment, program, errors)
+    check_employment_status(payment, program, facts.status_on_start, errors)
+    check_labour_contract(payment, program, today, errors)
     check_amounts(payment, program, facts.designations, errors)
     if errors:
         return errors
     check_entitlement(payment, program, facts.others, errors)
     check_exclusive(payment, program, facts.exclusive, errors)
+    check_prior_work_for_training(payment, program, facts.prior_work_for_training, errors)
     if budget:
         check_budget(payment, program, facts.budget_used, errors)
     return errors

@@ -13,7 +13,13 @@ from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
-from programs.funding.choices import BUDGET_STATUSES, COMMITTED_STATUSES, LIVE_STATUSES, PaymentStatus
+from programs.funding.choices import (
+    BUDGET_STATUSES,
+    COMMITTED_STATUSES,
+    LIVE_STATUSES,
+    PaymentStatus,
+    ProgramKind,
+)
 from programs.funding.models import Payment, Program
 from programs.funding.rules import OtherPayment, PaymentFacts, budget_year
 from tracker.regions.models import Region, designations_for_paths
@@ -133,6 +139,43 @@ def _subject(payment: Payment) -> tuple[str, int]:
     return ("institution", payment.institution_id)
 
 
+def _statuses_by_person(payments: Sequence[Payment]) -> dict[int, list[tuple[dt.date, int, str]]]:
+    """Each person's status changes up to the latest period start among their payments, as
+    (effective_on, id, status) in order: one query per chunk of people, whatever the batch size."""
+    from beneficiaries.models import StatusChange
+
+    latest: dict[int, dt.date] = {}
+    for payment in payments:
+        if payment.beneficiary_id is not None:
+            day = latest.get(payment.beneficiary_id)
+            latest[payment.beneficiary_id] = max(day, payment.period_start) if day else payment.period_start
+    changes: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
+    if not latest:
+        return changes
+    until = max(latest.values())
+    for chunk in _chunks(sorted(latest)):
+        rows = (
+            StatusChange.objects.filter(beneficiary_id__in=chunk, effective_on__lte=until)
+            .order_by("beneficiary_id", "effective_on", "id")
+            .values_list("beneficiary_id", "effective_on", "id", "status")
+        )
+        for person_id, effective_on, pk, status in rows:
+            changes[person_id].append((effective_on, pk, status))
+    return changes
+
+
+def status_on(changes: Sequence[tuple[dt.date, int, str]], day: dt.date) -> str:
+    """The status in force on a day: the latest change effective on or before it (by effective date,
+    then order of recording), as beneficiaries.selectors.status_change_on decides; '' before the
+    first one."""
+    status = ""
+    for effective_on, _pk, value in changes:
+        if effective_on > day:
+            break
+        status = value
+    return status
+
+
 def payment_payee_region_id(payment: Payment) -> int | None:
     payee = payment.payee
     return payee.region_id if payee is not None else None
@@ -142,8 +185,10 @@ def payment_facts(
     payments: Sequence[Payment], programs: dict[int, Program], *, budget: bool = False
 ) -> list[PaymentFacts]:
     """The facts the rules need for each payment, in a constant number of queries whatever the
-    batch size: region paths, designations, group memberships, the live payments of the same
-    programs for the same people and of the programs they exclude, and the budget already used.
+    batch size: region paths, designations, group memberships, employment status histories (for
+    programs that require a status), the live payments of the same programs for the same people,
+    of the programs they exclude and of other work-for-training programs (for programs that exclude
+    people who already had it), and the budget already used.
 
     Payments within the batch do not see each other here; the service adds each accepted one to the
     facts of those after it."""
@@ -198,6 +243,25 @@ def payment_facts(
             for pk, code, person_id, quantity, start, end in rows:
                 exclusive[person_id].append(OtherPayment(pk, code, quantity, start, end))
 
+    statuses = _statuses_by_person(
+        [p for p in payments if programs[p.program_id].required_employment_statuses]
+    )
+
+    prior: dict[int, list[OtherPayment]] = defaultdict(list)
+    wft_people = sorted(
+        {
+            p.beneficiary_id
+            for p in payments
+            if p.beneficiary_id is not None and programs[p.program_id].excludes_prior_work_for_training
+        }
+    )
+    for chunk in _chunks(wft_people):
+        rows = Payment.objects.filter(
+            program__kind=ProgramKind.WORK_FOR_TRAINING, status__in=LIVE_STATUSES, beneficiary_id__in=chunk
+        ).values_list("pk", "program__code", "beneficiary_id", "quantity", "period_start", "period_end")
+        for pk, code, person_id, quantity, start, end in rows:
+            prior[person_id].append(OtherPayment(pk, code, quantity, start, end))
+
     used: dict[tuple[int, int], decimal.Decimal] = {}
     if budget:
         budgeted = [pk for pk, program in programs.items() if program.annual_budget is not None]
@@ -234,6 +298,20 @@ def payment_facts(
                     for o in exclusive.get(payment.beneficiary_id, ())
                     if o.program_code in set(program.mutually_exclusive_with or ()) and o.pk != payment.pk
                 ],
+                status_on_start=(
+                    status_on(statuses.get(payment.beneficiary_id, ()), payment.period_start)
+                    if program.required_employment_statuses and payment.beneficiary_id is not None
+                    else ""
+                ),
+                prior_work_for_training=(
+                    [
+                        o
+                        for o in prior.get(payment.beneficiary_id, ())
+                        if o.program_code != program.code and o.pk != payment.pk
+                    ]
+                    if program.excludes_prior_work_for_training
+                    else []
+                ),
                 budget_used=(
                     used.get((program.pk, payment.period_start.year), decimal.Decimal(0))
                     if budget and program.annual_budget is not None

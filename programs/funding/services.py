@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from programs.funding import rules
-from programs.funding.choices import PaymentStatus
+from programs.funding.choices import PaymentStatus, ProgramKind
 from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
 from programs.funding.selectors import payment_facts
 from tracker.accounts.choices import Role
@@ -58,6 +58,11 @@ PROGRAM_FIELDS: tuple[str, ...] = (
     "annual_budget",
     "uplifts",
     "mutually_exclusive_with",
+    "employer_sizes",
+    "employer_industries",
+    "required_employment_statuses",
+    "excludes_prior_work_for_training",
+    "min_contract_months",
     "policy_reference",
     "notes",
     "assumption",
@@ -321,6 +326,11 @@ class PaymentItem:
     amount: decimal.Decimal | None = None
     reason: str = ""
     cause: Cause = None
+    # The day the application was received (default: the day of entry), and for programs that
+    # need one, the labour contract's start and the day up to which it has been performed.
+    application_date: dt.date | None = None
+    contract_start: dt.date | None = None
+    contract_performed_to: dt.date | None = None
 
 
 @dataclass
@@ -336,10 +346,9 @@ class BatchResult:
         return sorted({e.code or "INVALID" for errors in error.error_dict.values() for e in errors})
 
 
-def _build(item: PaymentItem, program: Program, actor: Any) -> Payment:
-    unit_amount = item.unit_amount
-    if unit_amount is None and program.standard_amount is not None:
-        unit_amount = program.standard_amount
+def _build(item: PaymentItem, program: Program, actor: Any, today: dt.date) -> Payment:
+    # Without a unit amount the program's standard for the payee's region applies; it depends on the
+    # region's designations, so it is filled in once the facts are loaded (rules.standard_unit_amount).
     return Payment(
         program=program,
         payee_kind=item.payee_kind or program.payee_kind,
@@ -348,8 +357,11 @@ def _build(item: PaymentItem, program: Program, actor: Any) -> Payment:
         institution=item.institution,
         period_start=item.period_start,
         period_end=item.period_end,
+        application_date=item.application_date or today,
+        contract_start=item.contract_start,
+        contract_performed_to=item.contract_performed_to,
         quantity=decimal.Decimal(item.quantity),
-        unit_amount=unit_amount,
+        unit_amount=item.unit_amount,
         amount=item.amount,
         fund_source_id=program.fund_source_id,
         once_per_person=program.once_per_person,
@@ -402,7 +414,7 @@ def payments_create_batch(
     result = BatchResult()
     payments: list[Payment] = []
     for index, item in enumerate(items):
-        payment = _build(item, programs[item.program.pk], actor)
+        payment = _build(item, programs[item.program.pk], actor, today)
         if payment.period_start > payment.period_end:
             result.refused[index] = ValidationError({"period_end": [_("The period ends before it starts.")]})
         payments.append(payment)
@@ -420,8 +432,10 @@ def payments_create_batch(
     candidates = [(i, p) for i, p in enumerate(payments) if i not in result.refused]
     facts = payment_facts([p for _, p in candidates], programs, budget=submit)
     # Per (program, subject): the facts object the next payment of that pair sees, so accepted
-    # items count for the ones after them.
+    # items count for the ones after them. Per person: the accepted items of every program, which
+    # the mutual-exclusion and prior work-for-training rules of later items compare with.
     shared: dict[tuple[int, str, int], rules.PaymentFacts] = {}
+    by_person: dict[int, list[tuple[Program, rules.OtherPayment]]] = {}
     budget_added: dict[tuple[int, int], decimal.Decimal] = {}
     content_types: dict[type, ContentType] = {}
     accepted: list[Payment] = []
@@ -432,8 +446,19 @@ def payments_create_batch(
             fact.others = shared[key].others
         else:
             shared[key] = fact
+        for other_program, other in by_person.get(payment.beneficiary_id, ()):
+            if other_program.code in (program.mutually_exclusive_with or ()):
+                fact.exclusive.append(other)
+            if (
+                program.excludes_prior_work_for_training
+                and other_program.kind == ProgramKind.WORK_FOR_TRAINING
+                and other_program.pk != program.pk
+            ):
+                fact.prior_work_for_training.append(other)
         if fact.budget_used is not None:
             fact.budget_used += budget_added.get((program.pk, payment.period_start.year), decimal.Decimal(0))
+        if payment.unit_amount is None:
+            payment.unit_amount = rules.standard_unit_amount(program, fact.designations)
         if payment.amount is None and payment.unit_amount is not None:
             payment.amount = rules.money(payment.unit_amount * payment.quantity)
         errors = rules.check_all(payment, program, fact, today=today, budget=submit)
@@ -452,13 +477,23 @@ def payments_create_batch(
             payment.submitted_by = actor
             payment.submitted_at = timezone.now()
         try:
-            # Field and model rules only: unique and check constraints are the database's to enforce.
+            # Field and model rules only: unique and check constraints, and the existence of the
+            # related rows, are the database's to enforce.
             payment.validate_row(exclude=["created_by"])
         except ValidationError as exc:
             result.refused[index] = exc
             continue
         accepted.append(payment)
         _accepted_as_facts(payment, shared[key], program)
+        if payment.beneficiary_id is not None:
+            by_person.setdefault(payment.beneficiary_id, []).append(
+                (
+                    program,
+                    rules.OtherPayment(
+                        0, program.code, payment.quantity, payment.period_start, payment.period_end
+                    ),
+                )
+            )
         year_key = (program.pk, payment.period_start.year)
         budget_added[year_key] = budget_added.get(year_key, decimal.Decimal(0)) + payment.amount
     if result.refused and not skip_refused:
@@ -524,13 +559,17 @@ def payment_create(
     amount: decimal.Decimal | None = None,
     reason: str = "",
     cause: Cause = None,
+    application_date: dt.date | None = None,
+    contract_start: dt.date | None = None,
+    contract_performed_to: dt.date | None = None,
     submit: bool = False,
     today: dt.date | None = None,
     dry_run: bool = False,
 ) -> Payment:
     """Create one payment (a draft, or submitted at once with `submit=True`, which also checks the
     budget) after every rule in rules.py: the batch path with one item, so one payment and a subsidy
-    run obey the same code. Errors name the fields (no `items.0.` prefix). One change entry."""
+    run obey the same code. Errors name the fields (no `items.0.` prefix). One change entry.
+    `application_date` defaults to the day of entry (`today`)."""
     item = PaymentItem(
         program=program,
         period_start=period_start,
@@ -544,6 +583,9 @@ def payment_create(
         amount=amount,
         reason=reason,
         cause=cause,
+        application_date=application_date,
+        contract_start=contract_start,
+        contract_performed_to=contract_performed_to,
     )
     result = payments_create_batch(
         items=[item], actor=actor, submit=submit, today=today, skip_refused=True, dry_run=dry_run
@@ -556,7 +598,7 @@ def payment_create(
 def _lock_payment(payment: Payment) -> Payment:
     return (
         Payment.objects.select_for_update(of=("self",))
-        .select_related("program", "beneficiary")
+        .select_related("program", "beneficiary", "employer")
         .get(pk=payment.pk)
     )
 
@@ -651,6 +693,9 @@ def payment_reverse(*, payment: Payment, actor: Any, reason: str) -> Payment:
         region_id=payment.region_id,
         period_start=payment.period_start,
         period_end=payment.period_end,
+        application_date=payment.application_date,
+        contract_start=payment.contract_start,
+        contract_performed_to=payment.contract_performed_to,
         quantity=-payment.quantity,
         unit_amount=payment.unit_amount,
         amount=-payment.amount,

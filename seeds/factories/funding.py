@@ -8,7 +8,7 @@ import decimal
 import factory
 from stdnum.cn import uscc
 
-from programs.funding.choices import EmployerSize, PayeeKind, ProgramKind, Unit
+from programs.funding.choices import EmployerSize, Industry, PayeeKind, ProgramKind, Unit
 from programs.funding.models import Employer, FundSource, Program, TrainingInstitution
 
 
@@ -59,7 +59,7 @@ class EmployerFactory(factory.django.DjangoModelFactory):
         lambda o, n: make_uscc(o.region.code if o.region else "360300", 100000 + n)
     )
     size = EmployerSize.SMALL
-    industry = "制造业"
+    industry = Industry.MANUFACTURING
 
 
 class TrainingInstitutionFactory(factory.django.DjangoModelFactory):

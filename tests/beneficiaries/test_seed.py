@@ -8,11 +8,11 @@ import io
 from django.utils import timezone
 
 from beneficiaries.choices import Gender
-from beneficiaries.identity import id_number_prefix_for_region, make_id_number, parse_id_number
+from beneficiaries.identity import _known_prefix, make_id_number, parse_id_number
 from beneficiaries.models import ID_NUMBER_PURPOSE, Beneficiary, BeneficiaryGroup, FollowUp, GroupMembership
 from beneficiaries.selectors import beneficiary_group_codes_on
 from beneficiaries.services import beneficiary_create
-from seeds.beneficiaries import MEMBERSHIPS_FROM, _backdate_memberships, seed_beneficiaries
+from seeds.beneficiaries import MEMBERSHIPS_FROM, _backdate_memberships, id_prefix_for, seed_beneficiaries
 from tracker.changelog.context import Source, command_context
 from tracker.changelog.models import ChangeEntry
 from tracker.pii import decrypt
@@ -31,8 +31,16 @@ def test_seed_is_idempotent_and_valid(regions, superuser):
     for person in Beneficiary.objects.select_related("region"):
         number = decrypt(person.id_number_encrypted, purpose=ID_NUMBER_PURPOSE)
         parse_id_number(number, registered_on=timezone.localdate())
-        prefix = id_number_prefix_for_region(person.region.code)
-        assert number[:6] in {prefix, f"{prefix[:4]}00", f"{prefix[:2]}0000"}
+        # A real county's code (never a city's or province's "..00"), within the person's region.
+        prefix = number[:6]
+        assert prefix == id_prefix_for(person.region.code)
+        assert not prefix.endswith("00") and _known_prefix(prefix), (person.region.code, prefix)
+        region_digits = person.region.code[:6].rstrip("0") if person.region.code.isdigit() else "3603"
+        assert prefix.startswith(region_digits), (person.region.code, prefix)
+    wugongshan = Beneficiary.objects.filter(region__code="3603X1")
+    assert wugongshan.exists()
+    for person in wugongshan:
+        assert decrypt(person.id_number_encrypted, purpose=ID_NUMBER_PURPOSE).startswith("360323")  # 芦溪县
     assert ChangeEntry.objects.filter(model="beneficiaries.beneficiary").values(
         "source"
     ).distinct().get() == {"source": "seed"}

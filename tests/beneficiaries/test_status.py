@@ -266,11 +266,12 @@ def test_deactivated_person_takes_no_status(api, clerk, person):
 
 
 def test_4045_rule_boundaries(clerk, groups):
+    """Women from 40, men from 45: a woman of 39/40 and a man of 44/45 on the day."""
     on = dt.date(2024, 6, 15)
-    assert is_4045_age_on(gender=Gender.FEMALE, birth_date=dt.date(1984, 6, 15), on=on)
-    assert not is_4045_age_on(gender=Gender.FEMALE, birth_date=dt.date(1984, 6, 16), on=on)
-    assert is_4045_age_on(gender=Gender.MALE, birth_date=dt.date(1974, 6, 15), on=on)
-    assert not is_4045_age_on(gender=Gender.MALE, birth_date=dt.date(1974, 6, 16), on=on)
+    assert is_4045_age_on(gender=Gender.FEMALE, birth_date=dt.date(1984, 6, 15), on=on)  # 40
+    assert not is_4045_age_on(gender=Gender.FEMALE, birth_date=dt.date(1984, 6, 16), on=on)  # 39
+    assert is_4045_age_on(gender=Gender.MALE, birth_date=dt.date(1979, 6, 15), on=on)  # 45
+    assert not is_4045_age_on(gender=Gender.MALE, birth_date=dt.date(1979, 6, 16), on=on)  # 44
     woman = beneficiary_create(
         actor=clerk,
         name="钱示例",
@@ -296,3 +297,15 @@ def test_4045_rule_boundaries(clerk, groups):
     assert beneficiary_is_4045_on(beneficiary=woman, on=on)
     assert list(beneficiaries_4045_on(on=on)) == [woman]
     assert set(beneficiaries_4045_on(on=on, require_rural_labour=False)) == {woman}
+    # The filter agrees with the rule at both men's boundaries (45 in, 44 out).
+    man_45, man_44 = (
+        beneficiary_create(
+            actor=clerk,
+            name=name,
+            id_number=make_id_number("360300", born, seq, Gender.MALE),
+            region=clerk.region,
+        )
+        for name, born, seq in (("周示例", dt.date(1979, 6, 15), 5), ("吴示例", dt.date(1979, 6, 16), 6))
+    )
+    assert set(beneficiaries_4045_on(on=on, require_rural_labour=False)) == {woman, man_45}
+    assert not beneficiary_is_4045_on(beneficiary=man_44, on=on, require_rural_labour=False)

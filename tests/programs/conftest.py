@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from beneficiaries.models import Beneficiary, BeneficiaryGroup, GroupMembership
+from beneficiaries.models import Beneficiary, BeneficiaryGroup, GroupMembership, StatusChange
 from programs.funding import services
 from programs.funding.models import Payment, Program
 from seeds.factories.funding import EmployerFactory, FundSourceFactory, ProgramFactory
@@ -36,7 +36,10 @@ def make_person(
     since: dt.date = dt.date(2020, 1, 1),
     until: dt.date | None = None,
     name: str = "张三丰",
+    status: str | None = None,
 ) -> Beneficiary:
+    """A person in `groups` from `since` (to `until`), with the employment `status` from `since`
+    when one is given."""
     n = next(_serial)
     person = Beneficiary(
         name=name,
@@ -50,7 +53,16 @@ def make_person(
     person.save()
     for code in groups:
         GroupMembership(beneficiary=person, group=make_group(code), valid_from=since, valid_to=until).save()
+    if status is not None:
+        set_status(person, status, since)
     return person
+
+
+def set_status(person: Beneficiary, status: str, on: dt.date) -> StatusChange:
+    """Record an employment status from a day (saved directly, as the memberships are)."""
+    change = StatusChange(beneficiary=person, status=status, effective_on=on, source="visit")
+    change.save()
+    return change
 
 
 @pytest.fixture

@@ -454,7 +454,7 @@ def test_employers(api, clerk, outsider, regions):
         "uscc": uscc,
         "region": "360300",
         "size": "small",
-        "industry": "制造业",
+        "industry": "manufacturing",
     }
     response = api(clerk).post("/api/v1/employers/", data, format="json")
     assert response.status_code == 201, response.json()

@@ -171,14 +171,14 @@ def test_standard_amount_is_the_cap_without_a_maximum(make_program, pay, person_
 
 
 def test_uplift_raises_the_cap_in_designated_regions(make_program, pay, regions):
-    """Gansu: training living allowance may rise 20% in key counties (30 -> 36 yuan a day)."""
+    """A standard that is a cap ("可上浮 20%": up to 36 where the region is designated, 30 elsewhere).
+    A standard that is a floor (Gansu's living allowance) is tested in test_source_rules."""
     county = regions["3603X1"]
     county.designations = ["national_key_county"]
     county.save()
     program = make_program(
         unit=Unit.PERSON_DAY,
         standard_amount=D("30.00"),
-        min_amount=D("30.00"),
         uplifts={"national_key_county": "20", "provincial_key_county": "10"},
     )
     key_county_person = make_person(county)
@@ -189,13 +189,11 @@ def test_uplift_raises_the_cap_in_designated_regions(make_program, pay, regions)
     with pytest.raises(ValidationError) as excinfo:
         pay(program, beneficiary=make_person(county), unit_amount=D("36.01"))
     assert refused(excinfo, "UNIT_AMOUNT_OUT_OF_RANGE")
+    # The default stays the standard: an uplift of a cap is a permission, not an amount.
+    assert pay(program, beneficiary=make_person(county)).unit_amount == D("30.00")
     assert pay(program, beneficiary=other, unit_amount=D("30.00"))
     with pytest.raises(ValidationError) as excinfo:
         pay(program, beneficiary=make_person(regions["360300"]), unit_amount=D("30.01"))
-    assert refused(excinfo, "UNIT_AMOUNT_OUT_OF_RANGE")
-    # The floor is not raised.
-    with pytest.raises(ValidationError) as excinfo:
-        pay(program, beneficiary=make_person(county), unit_amount=D("29.99"))
     assert refused(excinfo, "UNIT_AMOUNT_OUT_OF_RANGE")
 
 

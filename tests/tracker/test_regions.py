@@ -17,7 +17,7 @@ def test_subtree_is_one_query(regions):
     with CaptureQueriesContext(connection) as queries:
         codes = set(Region.objects.within(regions["360300"].path).values_list("code", flat=True))
     assert len(queries) == 1
-    assert codes == {"360300", "3603X1"}
+    assert codes == {"360300", "360323", "3603X1"}  # the city, 芦溪县 and the scenic area
 
 
 def test_api_filters(api, analyst):

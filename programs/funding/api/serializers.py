@@ -12,8 +12,9 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from beneficiaries.choices import EmploymentStatus
 from beneficiaries.models import Beneficiary
-from programs.funding.choices import PayeeKind
+from programs.funding.choices import EmployerSize, Industry, PayeeKind
 from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
 from programs.funding.services import PROGRAM_FIELDS
 from tracker.api.reads import ReadColumn
@@ -62,6 +63,18 @@ class ProgramSerializer(serializers.ModelSerializer):
         child=serializers.CharField(max_length=64), required=False, max_length=100
     )
     uplifts = UpliftsField(required=False)
+    employer_sizes = serializers.ListField(
+        child=serializers.ChoiceField(choices=EmployerSize.choices), required=False, max_length=10
+    )
+    employer_industries = serializers.ListField(
+        child=serializers.ChoiceField(choices=Industry.choices), required=False, max_length=50
+    )
+    required_employment_statuses = serializers.ListField(
+        child=serializers.ChoiceField(choices=EmploymentStatus.choices), required=False, max_length=20
+    )
+    min_contract_months = serializers.IntegerField(
+        min_value=1, max_value=120, required=False, allow_null=True
+    )
     standard_amount = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
     min_amount = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
     max_amount = serializers.DecimalField(**MONEY, min_value=0, required=False, allow_null=True)
@@ -142,6 +155,9 @@ class PaymentSerializer(serializers.ModelSerializer):
             "region",
             "period_start",
             "period_end",
+            "application_date",
+            "contract_start",
+            "contract_performed_to",
             "quantity",
             "unit_amount",
             "amount",
@@ -207,7 +223,9 @@ class PaymentCreateSerializer(serializers.Serializer):
     """A new payment. The payee is `beneficiary`, `employer` or `institution` as the program's payee
     kind says (an organisation payment may also name the `beneficiary` it is for). The period is
     `period_start`/`period_end` or a `month` (YYYY-MM). `unit_amount` defaults to the program's
-    standard, `amount` to unit × quantity; when given they must agree with the rules."""
+    standard for the payee's region, `amount` to unit × quantity; when given they must agree with
+    the rules. `application_date` defaults to today; `contract_start` and `contract_performed_to`
+    are needed where the program asks for a labour contract performed for some months."""
 
     # Every reference is looked up within the caller's scope (see ScopedRelatedMixin).
     program = ScopedSlugRelatedField(slug_field="code", queryset=Program.objects.select_related("region"))
@@ -223,6 +241,19 @@ class PaymentCreateSerializer(serializers.Serializer):
     period_end = serializers.DateField(required=False)
     month = serializers.CharField(
         required=False, max_length=7, help_text=_("YYYY-MM, instead of the period.")
+    )
+    application_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text=_("The day the application was received (default: today)."),
+    )
+    contract_start = serializers.DateField(
+        required=False, allow_null=True, help_text=_("Labour contract start, where the program needs one.")
+    )
+    contract_performed_to = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text=_("The last day up to which the labour contract has actually been performed."),
     )
     quantity = serializers.DecimalField(
         max_digits=10, decimal_places=2, min_value=decimal.Decimal("0.01"), default=decimal.Decimal(1)
@@ -254,6 +285,15 @@ class PaymentCreateSerializer(serializers.Serializer):
             )
         if attrs["period_start"] > attrs["period_end"]:
             raise serializers.ValidationError({"period_end": [_("The period ends before it starts.")]})
+        start, performed_to = attrs.get("contract_start"), attrs.get("contract_performed_to")
+        if start and performed_to and start > performed_to:
+            raise serializers.ValidationError(
+                {
+                    "contract_performed_to": [
+                        _("The contract cannot have been performed to a day before it started.")
+                    ]
+                }
+            )
         return attrs
 
 
