@@ -77,15 +77,25 @@ class Beneficiary(TrackedModel):
         BeneficiaryGroup, through="GroupMembership", related_name="beneficiaries", verbose_name=_("groups")
     )
 
+    # The household region's path, kept by every save (tracker.scope): a county's page goes straight
+    # to its rows through the (region_path, id) index, however large the rest of the country.
+    region_path = models.CharField(_("region path"), max_length=255, editable=False, default="")
+
     changelog_exclude: ClassVar[frozenset[str]] = frozenset(
-        {"id_number_encrypted", "id_number_hash", "phone_encrypted", "phone_hash"}
+        {"id_number_encrypted", "id_number_hash", "phone_encrypted", "phone_hash", "region_path"}
     )
+    scope_path_field: ClassVar[str] = "region_path"
 
     class Meta:
         verbose_name = _("beneficiary")
         verbose_name_plural = _("beneficiaries")
         ordering = ["-id"]
         indexes = [
+            models.Index(
+                fields=["region_path", "id"],
+                name="beneficiary_scope_idx",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+            ),
             models.Index(fields=["name"], name="beneficiary_name_idx"),
             models.Index(fields=["status"], name="beneficiary_status_idx"),
             models.Index(fields=["status_verified_on"], name="beneficiary_verified_idx"),

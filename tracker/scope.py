@@ -44,7 +44,9 @@ def ancestor_paths(path: str) -> list[str]:
 
 
 def scope_field(model: type[models.Model]) -> str | None:
-    """The lookup of the model's region path, or None for reference data without a region."""
+    """The lookup of the model's region path, or None for reference data without a region. A model
+    that stores its region's path (`scope_path_field`, e.g. "region_path", kept by the change log's
+    save) is scoped by that column and its (region_path, id) index, without a join."""
     explicit = getattr(model, "scope_path_field", None)
     if explicit:
         return explicit
@@ -58,6 +60,30 @@ def path_within(path: str, scope: str | None) -> bool:
     return scope is not None and path.startswith(scope)
 
 
+@models.CharField.register_lookup
+class Within(models.Lookup):
+    """`region_path__within=path`: the path lies in that subtree (starts with it).
+
+    One lookup that an index serves on both engines: on PostgreSQL `LIKE 'path%'` (a
+    varchar_pattern_ops index serves it whatever the collation); on SQLite, whose LIKE ignores case and
+    skips indexes, the equivalent byte range `>= path AND < path with its final "/" raised to "0"`
+    (paths are digits, capitals and "/", and "0" sorts right after "/")."""
+
+    lookup_name = "within"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        value = str(self.rhs)
+        escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return f"{lhs} LIKE %s", [*lhs_params, escaped + "%"]
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        value = str(self.rhs)
+        upper = value[:-1] + chr(ord(value[-1]) + 1) if value else "\U0010ffff"
+        return f"({lhs} >= %s AND {lhs} < %s)", [*lhs_params, value, *lhs_params, upper]
+
+
 class ScopedQuerySet(models.QuerySet):
     """A queryset that knows its model's region: `within(path)` and `visible_to(user)`."""
 
@@ -65,7 +91,7 @@ class ScopedQuerySet(models.QuerySet):
         field = scope_field(self.model)
         if field is None:
             return self
-        return self.filter(**{f"{field}__startswith": path})
+        return self.filter(**{f"{field}__within": path})
 
     def visible_to(self, user: Any) -> ScopedQuerySet:
         scope = user_scope(user)
@@ -74,7 +100,7 @@ class ScopedQuerySet(models.QuerySet):
         field = scope_field(self.model)
         if field is None or scope == "":
             return self
-        condition = models.Q(**{f"{field}__startswith": scope})
+        condition = models.Q(**{f"{field}__within": scope})
         if getattr(self.model, "scope_includes_ancestors", False):
             condition |= models.Q(**{f"{field}__in": ancestor_paths(scope)})
         return self.filter(condition)

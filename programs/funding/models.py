@@ -460,10 +460,12 @@ class Payment(TrackedModel):
         on_delete=models.PROTECT,
         related_name="payments",
     )
-    # The payee's region, copied by the service so region scope is one join.
+    # The payee's region, copied by the service; and its path, kept by every save, so a county's page
+    # goes straight to its rows through the (region_path, id) index (tracker.scope).
     region = models.ForeignKey(
         "regions.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
     )
+    region_path = models.CharField(_("region path"), max_length=255, editable=False, default="")
     period_start = models.DateField(_("period from"))
     period_end = models.DateField(_("period to"))
     # Entered by the clerk (the day the bureau received the application, 受理日期); the service
@@ -535,6 +537,9 @@ class Payment(TrackedModel):
         related_name="reversal",
     )
 
+    scope_path_field: ClassVar[str] = "region_path"
+    changelog_exclude: ClassVar[frozenset[str]] = frozenset({"region_path"})
+
     class Meta:
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
@@ -594,6 +599,11 @@ class Payment(TrackedModel):
             ),
         ]
         indexes = [
+            models.Index(
+                fields=["region_path", "id"],
+                name="payment_scope_idx",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+            ),
             models.Index(fields=["program", "status"], name="payment_program_status_idx"),
             models.Index(fields=["program", "beneficiary", "period_start"], name="payment_prog_benef_idx"),
             models.Index(fields=["program", "employer", "period_start"], name="payment_prog_employer_idx"),

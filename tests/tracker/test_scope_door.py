@@ -24,7 +24,7 @@ def test_ancestor_paths():
 
 
 def test_scope_field_of_each_kind_of_model():
-    assert scope_field(Beneficiary) == "region__path"
+    assert scope_field(Beneficiary) == "region_path"  # stored: no join, its own index
     assert scope_field(Region) == "path"
     assert scope_field(ChangeEntry) == "region_path"
     from beneficiaries.models import BeneficiaryGroup, GroupMembership
@@ -92,3 +92,34 @@ def test_an_event_may_be_logged_on_another_regions_record_when_the_service_says_
         "clerk_pingxiang",
         regions["450400"].path,
     )
+
+
+def test_within_is_an_exact_subtree_on_both_engines(regions):
+    towns = Region.objects.filter(path__within=regions["360300"].path)
+    assert set(towns.values_list("code", flat=True)) >= {"360300", "3603X1"}
+    # A sibling whose code merely starts like ours is not inside ("3603" vs "36030"): none in the
+    # seed, so compare with the province's own subtree.
+    assert not Region.objects.filter(path__within=regions["360300"].path, code="360000").exists()
+    assert Region.objects.filter(path__within="").count() == Region.objects.count()
+
+
+def test_the_stored_region_path_follows_every_write(regions, clerk):
+    from beneficiaries.services import beneficiary_update
+    from tracker.changelog.services import tracked_bulk_create, tracked_bulk_update
+
+    person = BeneficiaryFactory(region=regions["360300"])
+    assert person.region_path == regions["360300"].path
+    person = Beneficiary.objects.get(pk=person.pk)
+    beneficiary_update(beneficiary=person, actor=clerk, region=regions["3603X1"])
+    assert Beneficiary.objects.get(pk=person.pk).region_path == regions["3603X1"].path
+    [bulk] = tracked_bulk_create(Beneficiary, [BeneficiaryFactory.build(region=regions["360300"], seq=9001)])
+    assert Beneficiary.objects.get(pk=bulk.pk).region_path == regions["360300"].path
+    bulk = Beneficiary.objects.get(pk=bulk.pk)
+    bulk.region = regions["3603X1"]
+    tracked_bulk_update(Beneficiary, [bulk], ["region"])
+    assert Beneficiary.objects.get(pk=bulk.pk).region_path == regions["3603X1"].path
+    tracked_update(Beneficiary.objects.filter(pk=bulk.pk), region=regions["360300"])
+    assert Beneficiary.objects.get(pk=bulk.pk).region_path == regions["360300"].path
+    from tracker.changelog.selectors import changes_verify
+
+    assert changes_verify()["ok"]

@@ -153,8 +153,15 @@ class TrackedModel(models.Model):
                 values[name] = None if value is None else convert(value)
         return values
 
+    @classmethod
+    def stores_region_path(cls) -> bool:
+        """Whether the model keeps its region's path in its own `region_path` column (its scope
+        column, tracker.scope), which saves and bulk writes keep in step with its region."""
+        return getattr(cls, "scope_path_field", None) == "region_path"
+
     def get_region_path(self) -> str:
-        """Materialised path of the record's region ('' when it has none)."""
+        """Materialised path of the record's region ('' when it has none), from its region
+        reference (never from the stored copy, which this keeps in step)."""
         if not self.region_lookup:
             return ""
         if self.region_lookup == "self":

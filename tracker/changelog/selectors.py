@@ -71,7 +71,7 @@ def _entries_in_scope(within_path: str | None) -> Any:
         # Every entry of an object that has any entry in the scope (an object that moved keeps its
         # whole history together).
         in_scope = ChangeEntry.objects.filter(
-            region_path__startswith=within_path, model=OuterRef("model"), object_id=OuterRef("object_id")
+            region_path__within=within_path, model=OuterRef("model"), object_id=OuterRef("object_id")
         )
         entries = entries.filter(Exists(in_scope))
     return entries
@@ -153,7 +153,7 @@ def _check_gone(report: VerifyReport, model: type[TrackedModel], within_path: st
     live = model._base_manager.filter(pk=Cast(OuterRef("object_id"), output_field=BigIntegerField()))
     last_entries = ChangeEntry.objects.filter(model=label).exclude(action=ChangeAction.DELETE)
     if within_path:
-        last_entries = last_entries.filter(region_path__startswith=within_path)
+        last_entries = last_entries.filter(region_path__within=within_path)
     gone = last_entries.filter(~Exists(newer), ~Exists(live)).values_list("id", "object_id")
     for entry_id, object_id in gone.iterator(chunk_size=CHUNK):
         report.add(entry_id, f"{label}#{object_id}", "record is gone without a delete entry")

@@ -205,8 +205,12 @@ def _record_save(instance: TrackedModel, save: Callable[..., None], *args: Any, 
         _check_scope(ctx, paths)
         instance.version = (instance.version or 0) + 1
         update_fields = kwargs.get("update_fields")
+        extra_fields = {"version"}
+        if instance.stores_region_path() and instance.region_path != region_path:
+            instance.region_path = region_path
+            extra_fields.add("region_path")
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "version"}
+            kwargs["update_fields"] = {*update_fields, *extra_fields}
         try:
             save(*args, **kwargs)
         except IntegrityError as exc:
@@ -323,6 +327,30 @@ def _region_paths(model: type[TrackedModel], objs: Sequence[TrackedModel]) -> di
     return paths
 
 
+def _paths_before_insert(model: type[TrackedModel], objs: Sequence[TrackedModel]) -> list[str]:
+    """Each object's region path from its region reference, before it is written (a query per
+    distinct first-hop record kind, never per row)."""
+    lookup = model.region_lookup
+    parts = lookup.split("__")
+    first = model._meta.get_field(parts[0])
+    if len(parts) == 1:
+        first.related_model.cache_paths(getattr(obj, first.attname) for obj in objs)
+        return [first.related_model.cached_path(getattr(obj, first.attname)) for obj in objs]
+    paths = [_cached_region_path(obj) for obj in objs]
+    missing = {getattr(obj, first.attname) for obj, path in zip(objs, paths, strict=True) if path is None}
+    found: dict[Any, str] = {}
+    rest = "__".join(parts[1:])
+    for start in range(0, len(missing), 2000):
+        chunk = list(missing)[start : start + 2000]
+        found.update(
+            first.related_model._base_manager.filter(pk__in=chunk).values_list("pk", f"{rest}__path")
+        )
+    return [
+        path if path is not None else found.get(getattr(obj, first.attname)) or ""
+        for obj, path in zip(objs, paths, strict=True)
+    ]
+
+
 def tracked_bulk_create(
     model: type[TrackedModel], objs: Sequence[TrackedModel], *, batch_size: int = 2000
 ) -> list[TrackedModel]:
@@ -333,6 +361,9 @@ def tracked_bulk_create(
     with join_or_begin():
         for obj in objs:
             obj.version = 1
+        if model.stores_region_path():
+            for obj, path in zip(objs, _paths_before_insert(model, objs), strict=True):
+                obj.region_path = path
         with _BulkAllowed():
             created = model.objects.bulk_create(objs, batch_size=batch_size)
         paths = _region_paths(model, created)
@@ -376,6 +407,11 @@ def tracked_bulk_update(
     stamp = _stamp(ctx)
     action = ctx.action or ChangeAction.UPDATE
     names = {model._meta.get_field(f).name for f in fields}
+    first_hop = model.region_lookup.split("__")[0] if model.region_lookup not in ("", "self") else None
+    if model.stores_region_path() and first_hop in {model._meta.get_field(f).name for f in fields}:
+        for obj, path in zip(objs, _paths_before_insert(model, objs), strict=True):
+            obj.region_path = path
+        fields = [*fields, "region_path"]
     with join_or_begin():
         olds = []
         for obj in objs:
@@ -416,6 +452,16 @@ def tracked_update(queryset: models.QuerySet, **values: Any) -> int:
         if not objs:
             return 0
         old_paths = _region_paths(model, objs)
+        first_hop = model.region_lookup.split("__")[0] if model.region_lookup not in ("", "self") else None
+        if model.stores_region_path() and first_hop in values:
+            if "__" in model.region_lookup:
+                raise NotImplementedError("move the records one by one: their region is a relation away")
+            target = values[first_hop]
+            region_id = getattr(target, "pk", target)
+            values = {
+                **values,
+                "region_path": model._meta.get_field(first_hop).related_model.cached_path(region_id),
+            }
         with _BulkAllowed():
             model._base_manager.filter(pk__in=[o.pk for o in objs]).update(**values, version=F("version") + 1)
         fresh = {o.pk: o for o in model._base_manager.filter(pk__in=[o.pk for o in objs])}
