@@ -16,7 +16,7 @@ from rest_framework.exceptions import APIException
 
 from beneficiaries import services
 from beneficiaries.identity import normalise_id_number
-from beneficiaries.imports import ImportRejected, beneficiaries_import
+from beneficiaries.imports import ImportRejected, ProbeLimitExceeded, beneficiaries_import
 from beneficiaries.models import (
     ID_NUMBER_PURPOSE,
     Beneficiary,
@@ -25,6 +25,7 @@ from beneficiaries.models import (
     GroupMembership,
     StatusChange,
 )
+from beneficiaries.names import normalise_name
 from tracker.admin import ScopedAdmin
 from tracker.pii import keyed_hash
 
@@ -128,7 +129,7 @@ class BeneficiaryAdmin(ScopedAdmin):
         if len(term) == 18:
             return queryset.filter(id_number_hash=keyed_hash(term, purpose=ID_NUMBER_PURPOSE)), False
         if term:
-            return queryset.filter(name__startswith=search_term.strip()), False
+            return queryset.filter(name__startswith=normalise_name(search_term)), False
         return queryset, False
 
     def save_via_service(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> Any:
@@ -167,6 +168,7 @@ class BeneficiaryAdmin(ScopedAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         errors: list[dict[str, Any]] = []
+        status, retry_after = 200, None
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
@@ -181,6 +183,9 @@ class BeneficiaryAdmin(ScopedAdmin):
             except ImportRejected as exc:
                 errors = exc.row_errors
                 self.message_user(request, exc.detail, messages.ERROR)
+            except ProbeLimitExceeded as exc:
+                self.message_user(request, exc.detail, messages.ERROR)
+                status, retry_after = 429, exc.retry_after
             else:
                 text = (
                     _("Dry run: %(c)d to create, %(u)d to update.")
@@ -200,7 +205,12 @@ class BeneficiaryAdmin(ScopedAdmin):
             "template_csv": reverse("beneficiary-import-template") + "?format=csv",
             "template_xlsx": reverse("beneficiary-import-template") + "?format=xlsx",
         }
-        return TemplateResponse(request, "admin/beneficiaries/beneficiary/import.html", context)
+        response = TemplateResponse(
+            request, "admin/beneficiaries/beneficiary/import.html", context, status=status
+        )
+        if retry_after is not None:
+            response["Retry-After"] = str(retry_after)
+        return response
 
 
 @admin.register(BeneficiaryGroup)
