@@ -213,7 +213,7 @@ def max_rows() -> int:
 
 def xlsx_limits() -> xlsx.Limits:
     return xlsx.Limits(
-        max_member_bytes=int(getattr(settings, "IMPORT_XLSX_MAX_UNPACKED_BYTES", 128 * 1024 * 1024)),
+        max_member_bytes=int(getattr(settings, "IMPORT_XLSX_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)),
         max_shared_strings_bytes=int(
             getattr(settings, "IMPORT_XLSX_MAX_SHARED_STRINGS_BYTES", 64 * 1024 * 1024)
         ),

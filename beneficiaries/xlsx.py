@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import io
 import posixpath
-import re
 import struct
 import zipfile
 from array import array
@@ -46,7 +45,6 @@ READ_SIZE = 64 * 1024
 
 _MAIN_RELS = "xl/_rels/workbook.xml.rels"
 _WORKBOOK = "xl/workbook.xml"
-_CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]*)")
 _BUILTIN_DATE_FORMAT_IDS = frozenset([*range(14, 23), 45, 46, 47])
 
 
@@ -85,10 +83,6 @@ def _invalid() -> WorkbookRefused:
     return WorkbookRefused(_("The file is not a valid XLSX workbook."))
 
 
-def _local(name: str) -> str:
-    return name.rsplit(" ", 1)[-1]
-
-
 def _member_count(content: bytes) -> int:
     """Entries in the ZIP directory, from the end-of-central-directory record, before zipfile builds
     an object for each of them."""
@@ -100,8 +94,23 @@ def _member_count(content: bytes) -> int:
     return entries
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+
+
+def _local(name: str) -> str:
+    """`x:row` -> `row`: parts may use a prefix for the spreadsheet namespace (expat runs without
+    namespace processing, which is faster; the few names a part uses are cached)."""
+    found = _LOCAL_NAMES.get(name)
+    if found is None:
+        found = name.rsplit(":", 1)[-1]
+        if len(_LOCAL_NAMES) < 1000:
+            _LOCAL_NAMES[name] = found
+    return found
+
+
 class _Parser:
-    """expat with namespaces reduced to local names, DOCTYPE refused, fed in pieces."""
+    """expat, DOCTYPE (so any entity declaration) refused, fed in pieces. The handlers receive
+    element names as written and reduce them with _local."""
 
     def __init__(
         self,
@@ -109,10 +118,11 @@ class _Parser:
         end: Callable[[str], None],
         text: Callable[[str], None] | None = None,
     ) -> None:
-        self.parser = expat.ParserCreate(namespace_separator=" ")
+        self.parser = expat.ParserCreate()
         self.parser.buffer_text = True
-        self.parser.StartElementHandler = lambda name, attrs: start(_local(name), attrs)
-        self.parser.EndElementHandler = lambda name: end(_local(name))
+        self.parser.buffer_size = READ_SIZE
+        self.parser.StartElementHandler = start
+        self.parser.EndElementHandler = end
         if text is not None:
             self.parser.CharacterDataHandler = text
         self.parser.StartDoctypeDeclHandler = self._refuse_doctype
@@ -205,6 +215,7 @@ class Workbook:
         found: dict[str, Any] = {"sheet": None, "date1904": False}
 
         def start(name: str, attrs: dict[str, str]) -> None:
+            name = _local(name)
             if name == "sheet" and found["sheet"] is None:
                 found["sheet"] = next((v for k, v in attrs.items() if _local(k) == "id"), None)
             elif name == "workbookPr":
@@ -219,7 +230,7 @@ class Workbook:
         targets: dict[str, str] = {}
 
         def start(name: str, attrs: dict[str, str]) -> None:
-            if name != "Relationship":
+            if _local(name) != "Relationship":
                 return
             kind = attrs.get("Type", "").rsplit("/", 1)[-1]
             target = attrs.get("Target", "")
@@ -246,6 +257,7 @@ class Workbook:
         where: list[str] = []
 
         def start(name: str, attrs: dict[str, str]) -> None:
+            name = _local(name)
             where.append(name)
             if name == "numFmt":
                 try:
@@ -274,6 +286,7 @@ class Workbook:
         state: dict[str, Any] = {"si": False, "t": False, "phonetic": 0, "parts": [], "size": 0}
 
         def start(name: str, attrs: dict[str, str]) -> None:
+            name = _local(name)
             if name == "si":
                 state["si"], state["parts"], state["size"] = True, [], 0
             elif name == "rPh":
@@ -282,6 +295,7 @@ class Workbook:
                 state["t"] = True
 
         def end(name: str) -> None:
+            name = _local(name)
             if name == "si":
                 table.append("".join(state["parts"]))
                 state["si"], state["parts"] = False, []
@@ -328,10 +342,18 @@ def _too_long(row: int | None) -> WorkbookRefused:
     )
 
 
+_COLUMN_NUMBERS: dict[str, int] = {}
+
+
 def _column_number(letters: str) -> int:
+    """`A` -> 1, `XFD` -> 16,384; anything else is not a cell reference."""
+    if not (0 < len(letters) <= 3 and letters.isascii() and letters.isalpha() and letters.isupper()):
+        raise _invalid()
     number = 0
     for letter in letters:
         number = number * 26 + ord(letter) - 64
+    if number <= MAX_COLUMNS:
+        _COLUMN_NUMBERS[letters] = number
     return number
 
 
@@ -355,8 +377,10 @@ class _SheetReader:
         self.phonetic = 0
         self.parts: list[str] = []
         self.size = 0
+        self.row_text = ""
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
+        name = _LOCAL_NAMES.get(name) or _local(name)
         if name == "c":
             self._start_cell(attrs)
         elif name == "v":
@@ -387,6 +411,7 @@ class _SheetReader:
                 row=number,
             )
         self.row_number = number
+        self.row_text = str(number)
         self.cells = {}
         self.column = 0
 
@@ -395,10 +420,11 @@ class _SheetReader:
         if ref is None:
             column = self.column + 1
         else:
-            match = _CELL_REF.fullmatch(ref)
-            if match is None or (match.group(2) and int(match.group(2)) != self.row_number):
+            letters = ref.rstrip("0123456789")
+            digits = ref[len(letters) :]
+            column = _COLUMN_NUMBERS.get(letters) or _column_number(letters)
+            if digits and digits != self.row_text:
                 raise _invalid()
-            column = _column_number(match.group(1))
         if not self.column < column <= MAX_COLUMNS:
             raise _invalid()
         self.column = column
@@ -420,6 +446,7 @@ class _SheetReader:
             self.parts.append(data)
 
     def end(self, name: str) -> None:
+        name = _LOCAL_NAMES.get(name) or _local(name)
         if name in ("v", "t"):
             self.in_value = False
         elif name == "is":
