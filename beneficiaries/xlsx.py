@@ -477,7 +477,10 @@ class _SheetReader:
             return None
         if kind == "s":
             try:
-                return self.workbook.strings[int(raw)]
+                index = int(raw)
+                if index < 0:
+                    raise IndexError(index)
+                return self.workbook.strings[index]
             except (ValueError, IndexError):
                 raise _invalid() from None
         if kind == "b":
