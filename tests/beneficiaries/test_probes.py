@@ -146,3 +146,22 @@ def test_the_admin_page_is_throttled_too(outsider, registered, settings):
     assert res.status_code == 429 and int(res["Retry-After"]) > 0
     assert "Too many identity numbers" in res.content.decode()
     assert probe_entries().filter(actor_name="clerk_wuzhou").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_probe_entries_are_committed_although_the_import_is_rejected(api, clerk, outsider, groups):
+    """Without the test's own transaction around it: the rejected import leaves its probe entries
+    committed, visible to another connection."""
+    from django.db import connections
+
+    assert api(clerk).post(URL, {"file": SimpleUploadedFile("a.csv", csv_bytes([row(1)]))}).status_code == 201
+    assert probe(api(outsider), [1]).status_code == 400
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {ChangeEntry._meta.db_table} WHERE action = %s", ["duplicate_probe"]
+            )
+            assert cursor.fetchone()[0] == 1
+    finally:
+        other.close()
