@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from beneficiaries import services
 from beneficiaries.identity import normalise_id_number
-from beneficiaries.imports import ImportRejected, beneficiaries_import
+from beneficiaries.imports import ImportRejected, ProbeLimitExceeded, beneficiaries_import
 from beneficiaries.models import (
     ID_NUMBER_PURPOSE,
     Beneficiary,
@@ -24,6 +24,7 @@ from beneficiaries.models import (
     GroupMembership,
     StatusChange,
 )
+from beneficiaries.names import normalise_name
 from tracker.admin import ScopedAdmin
 from tracker.errors import DomainError
 from tracker.pii import keyed_hash
@@ -128,7 +129,7 @@ class BeneficiaryAdmin(ScopedAdmin):
         if len(term) == 18:
             return queryset.filter(id_number_hash=keyed_hash(term, purpose=ID_NUMBER_PURPOSE)), False
         if term:
-            return queryset.filter(name__startswith=search_term.strip()), False
+            return queryset.filter(name__startswith=normalise_name(search_term)), False
         return queryset, False
 
     def save_via_service(
@@ -173,6 +174,7 @@ class BeneficiaryAdmin(ScopedAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         errors: list[dict[str, Any]] = []
+        status, retry_after = 200, None
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
@@ -187,6 +189,9 @@ class BeneficiaryAdmin(ScopedAdmin):
             except ImportRejected as exc:
                 errors = exc.row_errors
                 self.message_user(request, exc.detail, messages.ERROR)
+            except ProbeLimitExceeded as exc:
+                self.message_user(request, exc.detail, messages.ERROR)
+                status, retry_after = 429, exc.retry_after
             else:
                 text = (
                     _("Dry run: %(c)d to create, %(u)d to update.")
@@ -206,7 +211,12 @@ class BeneficiaryAdmin(ScopedAdmin):
             "template_csv": reverse("beneficiary-import-template") + "?format=csv",
             "template_xlsx": reverse("beneficiary-import-template") + "?format=xlsx",
         }
-        return TemplateResponse(request, "admin/beneficiaries/beneficiary/import.html", context)
+        response = TemplateResponse(
+            request, "admin/beneficiaries/beneficiary/import.html", context, status=status
+        )
+        if retry_after is not None:
+            response["Retry-After"] = str(retry_after)
+        return response
 
 
 @admin.register(BeneficiaryGroup)

@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from beneficiaries.choices import EmploymentStatus, FollowUpStatus
 from beneficiaries.identity import normalise_id_number
 from beneficiaries.models import ID_NUMBER_PURPOSE, PHONE_PURPOSE, Beneficiary, FollowUp, GroupMembership
+from beneficiaries.names import normalise_name
 from beneficiaries.selectors import follow_ups_overdue, memberships_on, unverified_since
 from beneficiaries.services import normalise_phone
 from tracker.api.filters import TrackerFilterSet
@@ -117,6 +118,8 @@ class BeneficiaryFilterSet(TrackerFilterSet):
             )
         if _MOBILE.fullmatch(normalise_phone(value)):
             return queryset.filter(phone_hash=keyed_hash(normalise_phone(value), purpose=PHONE_PURPOSE))
+        # Stored names are normalised (beneficiaries.names): a prefix typed with ・ finds ·.
+        value = normalise_name(value)
         return queryset.filter(name__startswith=value) if value else queryset
 
 

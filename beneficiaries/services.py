@@ -46,6 +46,7 @@ from beneficiaries.models import (
     GroupMembership,
     StatusChange,
 )
+from beneficiaries.names import clean_name
 from beneficiaries.selectors import memberships_on, status_change_on
 from tracker.accounts.choices import Role
 from tracker.accounts.roles import require_role
@@ -60,7 +61,6 @@ REVEAL_PERMISSION = "beneficiaries.reveal_pii"
 
 _PHONE = re.compile(r"1[3-9][0-9]{9}|0[0-9]{9,11}")
 _SOCIAL_SECURITY_CARD = re.compile(r"[0-9A-Z]{6,32}")
-NAME_MAX = 50
 ADDRESS_MAX = 255
 NOTES_MAX = 2000
 
@@ -101,16 +101,15 @@ class CleanPerson:
 
 def clean_person(data: dict[str, Any], *, registered_on: dt.date, partial: bool = False) -> CleanPerson:
     """Check the single-person rules on already-typed values (dates as dates, region as a Region):
-    identity number (each failed check named), gender and birth date against it, phone, card number,
-    lengths. Collects every error rather than stopping at the first, so an import lists them all."""
+    the name (beneficiaries.names), identity number (each failed check named), gender and birth date
+    against it, phone, card number, lengths. Collects every error rather than stopping at the first, so an import lists them all."""
     out = CleanPerson()
     if "name" in data or not partial:
-        name = str(data.get("name") or "").strip()
-        if not name:
-            out.add("name", _("The name is required."))
-        elif len(name) > NAME_MAX:
-            out.add("name", _("The name has at most %(n)d characters.") % {"n": NAME_MAX})
-        out.values["name"] = name
+        try:
+            out.values["name"] = clean_name(data.get("name"))
+        except ValidationError as exc:
+            out.add("name", exc.messages[0])
+            out.values["name"] = ""
     identity = None
     if "id_number" in data or not partial:
         try:
@@ -183,6 +182,12 @@ def apply_person_values(beneficiary: Beneficiary, values: dict[str, Any]) -> Non
             setattr(beneficiary, name, value)
 
 
+def registered_elsewhere_message() -> str:
+    """All that any door says about a person registered outside the caller's region: that the number
+    is taken, never where or by whom (the import reports exactly this text too)."""
+    return _("This person is already registered elsewhere.")
+
+
 def conflict_for_existing(existing: Beneficiary, actor: Any) -> Conflict:
     """409 for a second registration: point at the record when the caller may see it, else say
     only that the person is registered elsewhere (existence outside one's region stays private)."""
@@ -191,7 +196,7 @@ def conflict_for_existing(existing: Beneficiary, actor: Any) -> Conflict:
             _("This identity number is already registered (beneficiary %(id)s).") % {"id": existing.pk},
             extra={"existing_id": existing.pk},
         )
-    return Conflict(_("This person is already registered elsewhere."))
+    return Conflict(registered_elsewhere_message())
 
 
 def _ensure_unique(id_number_hash: str, actor: Any, *, exclude_pk: int | None = None) -> None:

@@ -241,8 +241,15 @@ FOLLOW_UP_DUE_DAYS = env_int("FOLLOW_UP_DUE_DAYS", 15)
 MONITORING_INTERVAL_DAYS = env_int("MONITORING_INTERVAL_DAYS", 90)
 # Largest beneficiary import accepted, in bytes.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
-# Most rows one beneficiary import may hold.
+# Most rows one beneficiary import may hold (empty rows count).
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+# XLSX imports: largest unpacked size of the worksheet (or any part read), and of the shared-strings
+# table kept in memory while reading (beneficiaries/xlsx.py).
+IMPORT_XLSX_MAX_UNPACKED_BYTES = env_int("IMPORT_XLSX_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)
+IMPORT_XLSX_MAX_SHARED_STRINGS_BYTES = env_int("IMPORT_XLSX_MAX_SHARED_STRINGS_BYTES", 64 * 1024 * 1024)
+# Identity numbers registered outside a user's region that one user may submit in imports per hour
+# (beneficiaries/probes.py); beyond it imports answer 429.
+DUPLICATE_PROBE_LIMIT = env_int("DUPLICATE_PROBE_LIMIT", 20)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

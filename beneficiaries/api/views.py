@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -282,6 +282,8 @@ class BeneficiaryViewSet(TrackerModelViewSet):
             )
         except importing.ImportRejected as exc:
             return problem_response(400, exc.detail, exc.errors_by_path(), row_errors=exc.row_errors)
+        except importing.ProbeLimitExceeded as exc:
+            raise Throttled(wait=exc.retry_after, detail=exc.detail) from None
         code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
         return Response(result.as_dict(), status=code)
 

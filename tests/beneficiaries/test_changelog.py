@@ -97,7 +97,7 @@ def test_mixed_workload_is_fully_logged_and_verifies(api, clerk, superuser, grou
     # Command and seed.
     path = tmp_path / "people.csv"
     path.write_bytes(f"姓名,身份证号码,户籍地区代码\n戊,{_number(5)},360300\n".encode())
-    call_command("import_beneficiaries", str(path))
+    call_command("import_beneficiaries", str(path), "--user", "clerk_pingxiang")
     with command_context("seed", source=Source.SEED):
         seed_beneficiaries(io.StringIO())
 
@@ -118,7 +118,7 @@ def test_mixed_workload_is_fully_logged_and_verifies(api, clerk, superuser, grou
     ]
     by_command = Beneficiary.objects.get(name="戊")
     assert [(e.source, e.actor_name) for e in _entries("beneficiary", by_command.pk)] == [
-        ("import", "import_beneficiaries")
+        ("import", "clerk_pingxiang")
     ]
     # The seed writes people as the administrator (a person acting), with source `seed`.
     seeded = ChangeEntry.objects.filter(model="beneficiaries.beneficiary", source="seed")

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from beneficiaries.choices import Gender
+from beneficiaries.names import make_name
 from beneficiaries.services import beneficiary_create, membership_add, status_change_record
 from seeds.factories.beneficiaries import make_id_number
 
@@ -18,7 +19,7 @@ URL = "/api/v1/beneficiaries/"
 def _person(clerk, seq: int, *, changes: int = 2):
     person = beneficiary_create(
         actor=clerk,
-        name=f"测{seq}",
+        name=make_name("测", seq),
         id_number=make_id_number("360300", dt.date(1980, 1, 1) + dt.timedelta(days=seq), seq, Gender.MALE),
         region=clerk.region,
         groups=["veteran", "disabled"],

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from beneficiaries.choices import Gender
 from beneficiaries.models import Beneficiary, GroupMembership
+from beneficiaries.names import make_name
 from beneficiaries.services import beneficiary_create, status_change_record
 from seeds.factories.beneficiaries import make_id_number
 from tracker.changelog.models import ChangeEntry
@@ -102,7 +103,7 @@ def test_nul_in_csv_past_the_sniffed_prefix_is_a_row_error(api, clerk, groups):
     lines = ["姓名,身份证号码,户籍地区代码,备注"]
     for seq in range(1, 1200):
         number = make_id_number("360300", dt.date(1980, 1, 1) + dt.timedelta(days=seq), seq, Gender.MALE)
-        lines.append(f"张{seq},{number},360300,{'备注' * 20}")
+        lines.append(f"{make_name('张', seq)},{number},360300,{'备注' * 20}")
     bad = make_id_number("360300", dt.date(1970, 1, 1), 999, Gender.MALE)
     lines.append(f"坏\x00名,{bad},360300,")
     content = ("\n".join(lines) + "\n").encode()

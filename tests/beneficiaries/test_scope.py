@@ -84,7 +84,19 @@ def test_outsider_import_upsert_cannot_touch_or_identify_the_person(api, outside
         text = res.content.decode()
         assert str(person.pk) not in [str(e.get("existing_id")) for e in res.json()["row_errors"]]
         assert f"beneficiary {person.pk}" not in text and "王样例" not in text and "360300" not in text
-    assert _snapshot() == before
+        assert [e["message"] for e in res.json()["row_errors"]] == [
+            "This person is already registered elsewhere."
+        ]
+    # Each answer is a duplicate probe logged on the person (their region's auditors see who asked);
+    # the probe advances the person's version and changes nothing else.
+    probes = ChangeEntry.objects.filter(action="duplicate_probe").order_by("id")
+    assert [(e.object_id, e.actor_name, e.source, e.changes) for e in probes] == [
+        (str(person.pk), "clerk_wuzhou", "import", {})
+    ] * 2
+    after = _snapshot()
+    assert after[0] == before[0] + 2
+    assert [(v + 2, *rest) for v, *rest in before[1]] == [tuple(r) for r in after[1]]
+    assert after[2:] == before[2:]
 
 
 def test_moving_a_person_out_of_scope_by_patch_is_403_and_writes_nothing(api, clerk, person):

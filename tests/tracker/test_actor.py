@@ -4,7 +4,10 @@ through the base manager cannot skip the log."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from beneficiaries import services
@@ -52,6 +55,14 @@ def test_every_door_logs_the_user_who_acted(api, clerk, superuser, regions, tmp_
         )
     entry = _last("beneficiaries.beneficiary", direct.pk)
     assert (entry.actor_id, entry.actor_name) == (clerk.pk, "clerk_pingxiang")
+    # Command: the import names the user it acts for
+    path = tmp_path / "people.csv"
+    row = person_data(seq=504)
+    path.write_bytes(f"姓名,身份证号码,户籍地区代码\n{row['name']},{row['id_number']},360300\n".encode())
+    call_command("import_beneficiaries", str(path), "--user", "clerk_pingxiang", stdout=io.StringIO())
+    imported = Beneficiary.objects.get(name=row["name"])
+    entry = _last("beneficiaries.beneficiary", imported.pk)
+    assert (entry.source, entry.actor_id) == ("import", clerk.pk)
 
 
 def test_a_write_without_an_actor_is_refused(regions):
