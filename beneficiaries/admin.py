@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from beneficiaries import services
+from beneficiaries import probes, services
 from beneficiaries.identity import normalise_id_number
 from beneficiaries.imports import ImportRejected, ProbeLimitExceeded, beneficiaries_import
 from beneficiaries.models import (
@@ -138,6 +138,10 @@ class BeneficiaryAdmin(ScopedAdmin):
         data = {name: form.cleaned_data[name] for name in BeneficiaryForm.Meta.fields}
         try:
             if not change:
+                if dry_run:  # the form's check runs outside a transaction: a probe stays logged
+                    probes.check_single_registration(
+                        actor=request.user, id_number=form.cleaned_data["id_number"]
+                    )
                 return services.beneficiary_create(
                     actor=request.user,
                     id_number=form.cleaned_data["id_number"],

@@ -35,21 +35,24 @@ from beneficiaries.models import Beneficiary
 from tracker.changelog.context import Source, acting, change_context
 from tracker.changelog.models import ChangeEntry
 from tracker.changelog.services import record_event
+from tracker.errors import TooManyRequests
 
 ACTION = "duplicate_probe"
 WINDOW = dt.timedelta(hours=1)
 
 
-class ProbeLimitExceeded(Exception):
-    """The user has asked about too many people outside their region within the hour."""
+class ProbeLimitExceeded(TooManyRequests):
+    """The user has asked about too many people outside their region within the hour (429)."""
 
     def __init__(self, retry_after: int) -> None:
-        self.retry_after = retry_after
-        self.detail = _(
-            "Too many identity numbers registered outside your region were submitted within an hour "
-            "(limit %(n)d); nothing was checked or written. Try again later."
-        ) % {"n": probe_limit()}
-        super().__init__(self.detail)
+        super().__init__(
+            _(
+                "Too many identity numbers registered outside your region were submitted within an hour "
+                "(limit %(n)d); nothing was checked or written. Try again later."
+            )
+            % {"n": probe_limit()},
+            retry_after=retry_after,
+        )
 
 
 def probe_limit() -> int:
@@ -110,3 +113,26 @@ def record_probes(*, actor: Any, beneficiary_ids: Sequence[int]) -> None:
         over = len(wanted) > allowance
     if over:
         raise ProbeLimitExceeded(retry_after(actor))
+
+
+def check_single_registration(*, actor: Any, id_number: Any) -> None:
+    """Before a single registration's own transaction (API create, the admin's add form): when the
+    number is already registered outside the caller's region, log the probe on that person, committed
+    whatever happens next, and answer as the service would (409, saying only "registered elsewhere";
+    429 past the hourly limit). So one-at-a-time creates are counted like the import's rows."""
+    from beneficiaries.identity import normalise_id_number
+    from beneficiaries.models import ID_NUMBER_PURPOSE
+    from beneficiaries.services import conflict_for_existing
+    from tracker.pii import keyed_hash
+
+    number = normalise_id_number(str(id_number or ""))
+    if len(number) != 18 or getattr(actor, "pk", None) is None:
+        return  # malformed: the service's own validation answers
+    existing = Beneficiary.objects.filter(
+        id_number_hash=keyed_hash(number, purpose=ID_NUMBER_PURPOSE)
+    ).first()
+    if existing is None or Beneficiary.objects.visible_to(actor).filter(pk=existing.pk).exists():
+        return
+    ensure_under_limit(actor)
+    record_probes(actor=actor, beneficiary_ids=[existing.pk])
+    raise conflict_for_existing(existing, actor)

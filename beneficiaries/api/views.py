@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from beneficiaries import imports as importing
-from beneficiaries import services
+from beneficiaries import probes, services
 from beneficiaries.api.serializers import (
     BeneficiaryFileSerializer,
     BeneficiaryGroupSerializer,
@@ -102,6 +102,9 @@ class BeneficiaryViewSet(TrackerModelViewSet):
 
     @extend_schema(request=BeneficiaryWriteSerializer, responses={201: BeneficiarySerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Outside the create's transaction, so a probe of another region's person stays logged.
+        if isinstance(request.data, dict):
+            probes.check_single_registration(actor=request.user, id_number=request.data.get("id_number"))
         return super().create(request, *args, **kwargs)
 
     @extend_schema(request=BeneficiaryWriteSerializer, responses=BeneficiarySerializer)

@@ -165,3 +165,27 @@ def test_probe_entries_are_committed_although_the_import_is_rejected(api, clerk,
             assert cursor.fetchone()[0] == 1
     finally:
         other.close()
+
+
+def test_a_single_create_of_another_regions_person_is_a_logged_probe(api, regions, outsider, settings):
+    """One-at-a-time creates count like the import's rows: 409 saying only "registered elsewhere",
+    a duplicate_probe entry on the person (kept although the create failed), 429 past the limit."""
+    from seeds.factories.beneficiaries import BeneficiaryFactory, person_data
+    from tracker.changelog.models import ChangeEntry
+
+    settings.DUPLICATE_PROBE_LIMIT = 2
+    people = []
+    for seq in (601, 602, 603):
+        data = person_data(seq=seq)
+        people.append((BeneficiaryFactory(region=regions["360300"], id_number=data["id_number"]), data))
+    client = api(outsider)
+    for person, data in people[:2]:
+        res = client.post("/api/v1/beneficiaries/", {**data, "region": "450400"}, format="json")
+        assert res.status_code == 409, res.json()
+        assert "existing_id" not in res.json() and str(person.pk) not in res.json()["detail"]
+        probe = ChangeEntry.objects.filter(object_id=str(person.pk), action="duplicate_probe").get()
+        assert probe.actor_name == "clerk_wuzhou" and probe.region_path == person.region_path
+    person, data = people[2]
+    res = client.post("/api/v1/beneficiaries/", {**data, "region": "450400"}, format="json")
+    assert res.status_code == 429 and int(res["Retry-After"]) >= 1
+    assert not ChangeEntry.objects.filter(object_id=str(person.pk), action="duplicate_probe").exists()
