@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve lint format lock migrations-check bench clean
+.PHONY: run test serve worker lint format lock migrations-check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ serve: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput
 	$(BIN)/gunicorn tracker.wsgi:application --bind $(HOST):$(PORT) --workers $${WORKERS:-2} --access-logfile -
+
+# A background-job worker (Celery on Redis): needs CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)
+# and the same DATABASE_URL and keys as `make serve`. Run one per machine, as many machines as needed.
+worker: $(STAMP)
+	$(BIN)/celery -A tracker worker --loglevel=info --concurrency=$${WORKER_CONCURRENCY:-2}
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

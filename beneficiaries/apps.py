@@ -7,6 +7,8 @@ class BeneficiariesConfig(AppConfig):
     verbose_name = _("Beneficiaries")
 
     def ready(self) -> None:
+        from beneficiaries import jobs
         from beneficiaries.person_file import register_sections
 
         register_sections()
+        jobs.register()

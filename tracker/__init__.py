@@ -1,0 +1,5 @@
+"""The Django project and the core every app stands on."""
+
+from tracker.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "tracker.accounts",
     "tracker.changelog",
     "tracker.api",
+    "tracker.jobs",
     # the registry
     "beneficiaries",
     # programs
@@ -115,6 +116,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A second connection to the same database, on which running jobs report progress while their
+    # own transaction is still open (tracker.jobs.services).
+    DATABASES["job_progress"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+JOB_PROGRESS_DATABASE = "job_progress" if "job_progress" in DATABASES else "default"
 
 AUTH_USER_MODEL = "accounts.User"
 # Django's model backend behind the log-in lock-out (tracker/accounts/lockout.py).
@@ -259,3 +264,30 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Background jobs (tracker.jobs) ----------------------------------------------------------------------
+# Celery with Redis as broker and result backend. Without CELERY_BROKER_URL (the embedded `make run`)
+# jobs run inline in the request that asks for them.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or ""
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL) or None
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+# A job's message is acknowledged only when it finished, and given back when its worker dies, so a
+# killed worker's job runs again elsewhere; a message no worker acknowledged within the visibility
+# timeout goes back to the queue (the job's own writes are one transaction, so a rerun is safe).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("JOB_VISIBILITY_TIMEOUT", 3600)}
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "tracker") or "tracker"
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# A running job's worker writes a heartbeat; a job silent longer than this is taken as lost and run
+# again (or failed after JOB_MAX_ATTEMPTS).
+JOB_HEARTBEAT_TIMEOUT = env_int("JOB_HEARTBEAT_TIMEOUT", 300)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
+# Result files (exports) are kept this many hours, then refused and deleted.
+JOB_RESULT_TTL_HOURS = env_int("JOB_RESULT_TTL_HOURS", 24)
+# Work above these sizes answers 202 with a job instead of running inside the request.
+IMPORT_JOB_THRESHOLD_BYTES = env_int("IMPORT_JOB_THRESHOLD_BYTES", 2 * 1024 * 1024)
+EXPORT_JOB_THRESHOLD_ROWS = env_int("EXPORT_JOB_THRESHOLD_ROWS", 50_000)

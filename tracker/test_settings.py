@@ -28,3 +28,8 @@ REST_FRAMEWORK = {
         for scope in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]  # noqa: F405
     },
 }
+
+# Job kinds the tests need (a slow job to kill a worker in the middle of).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405
+# Tests run each in a transaction another connection cannot see: jobs report progress on the test's own.
+JOB_PROGRESS_DATABASE = "default"

@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("tracker.accounts.api.urls")),
     path("", include("tracker.api.regions")),
     path("", include("tracker.api.changes")),
+    path("", include("tracker.api.jobs")),
     path("", include("beneficiaries.api.urls")),
     path("", include("programs.funding.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from beneficiaries import imports as importing
+from beneficiaries import jobs as import_jobs
 from beneficiaries import probes, services
 from beneficiaries.api.serializers import (
     BeneficiaryFileSerializer,
@@ -44,7 +46,9 @@ from beneficiaries.selectors import current_memberships_prefetch, status_change_
 from tracker.accounts.choices import Role
 from tracker.api.exceptions import problem_response
 from tracker.api.history import HistoryMixin
+from tracker.api.jobs import JobSerializer, accepted
 from tracker.api.viewsets import TrackerModelViewSet, TrackerReadOnlyViewSet, check_if_match
+from tracker.jobs.services import job_enqueue
 from tracker.transactions import door_transaction
 
 AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Date (default today).")
@@ -254,8 +258,13 @@ class BeneficiaryViewSet(TrackerModelViewSet):
                 enum=["create", "upsert"],
                 description="upsert: rows whose identity number is registered update that record.",
             ),
+            OpenApiParameter(
+                "background",
+                OpenApiTypes.BOOL,
+                description="Run as a background job (files above IMPORT_JOB_THRESHOLD_BYTES always do).",
+            ),
         ],
-        responses={200: ImportResultSerializer, 201: ImportResultSerializer},
+        responses={200: ImportResultSerializer, 201: ImportResultSerializer, 202: JobSerializer},
         description=importing.TEMPLATE_DOC,
     )
     @action(
@@ -275,6 +284,16 @@ class BeneficiaryViewSet(TrackerModelViewSet):
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationError({"file": [_("Upload the file as the multipart field `file`.")]})
+        if upload.size > settings.IMPORT_JOB_THRESHOLD_BYTES or _flag(request, "background"):
+            # Too large for a request's time: a background job with the same guarantees (202 + job).
+            job = job_enqueue(
+                kind=import_jobs.KIND,
+                actor=request.user,
+                parameters={"filename": upload.name, "dry_run": dry_run, "upsert": mode == "upsert"},
+                input_file=upload,
+                input_name=upload.name,
+            )
+            return accepted(request, job)
         try:
             result = importing.beneficiaries_import(
                 file=upload,

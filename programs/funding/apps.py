@@ -11,6 +11,8 @@ class FundingConfig(AppConfig):
         # The one-person-one-file view (一人一档) shows the subsidies a person received; the registry
         # lives in the lower app, we plug into it.
         from beneficiaries.file_sections import register_file_section
+        from programs.funding import jobs
         from programs.funding.selectors import payments_for_file
 
         register_file_section("payments", _("Subsidies received"), payments_for_file, order=50)
+        jobs.register()

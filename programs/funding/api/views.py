@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,6 +19,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from programs.funding import jobs as export_jobs
 from programs.funding import services
 from programs.funding.api.serializers import (
     ApproveBatchSerializer,
@@ -41,8 +44,10 @@ from programs.funding.models import Employer, FundSource, Payment, Program
 from programs.funding.selectors import payments_for_list, program_budget
 from tracker.accounts.choices import Role
 from tracker.api.idempotency import idempotent
+from tracker.api.jobs import JobSerializer, accepted
 from tracker.api.viewsets import TrackerModelViewSet
 from tracker.exports import XLSX_MEDIA_TYPE, export_response
+from tracker.jobs.services import job_enqueue
 from tracker.transactions import door_transaction
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -285,6 +290,7 @@ class PaymentViewSet(TrackerModelViewSet):
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
             (200, XLSX_MEDIA_TYPE): OpenApiTypes.BINARY,
+            (202, "application/json"): JobSerializer,
         },
         filters=True,
     )
@@ -298,6 +304,15 @@ class PaymentViewSet(TrackerModelViewSet):
         if labels not in ("names", "codes"):
             raise ValidationError({"labels": [_("names or codes.")]})
         queryset = self.filter_queryset(Payment.objects.visible_to(request.user)).order_by("id")
+        threshold = settings.EXPORT_JOB_THRESHOLD_ROWS
+        background = request.query_params.get("background") in ("1", "true", "yes")
+        if background or queryset[: threshold + 1].count() > threshold:
+            # Too many rows for a request's time: the same file, written by a background job (202).
+            parameters = {name: request.query_params.getlist(name) for name in request.query_params}
+            parameters.pop("background", None)
+            parameters.update(format=fmt, labels=labels, language=get_language())
+            job = job_enqueue(kind=export_jobs.KIND, actor=request.user, parameters=parameters)
+            return accepted(request, job)
         return export_response(
             fmt,
             f"payments-{timezone.localdate():%Y%m%d}",
