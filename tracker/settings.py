@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After LocaleMiddleware, so its 405 problem speaks the client's language.
+    "tracker.api.middleware.RejectUnknownMethodMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -141,14 +143,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tracker.api.permissions.RolePermission"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["tracker.api.parsers.DepthLimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "tracker.api.filters.StrictFilterBackend",
+        "tracker.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "tracker.api.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
@@ -157,6 +159,9 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
     "DATE_FORMAT": "iso-8601",
+    # `?format=` means the file type on the export and template views; DRF's own use of it (pick a
+    # renderer, 404 when none is called that) answered 404 before even checking the method.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -178,8 +183,16 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tracker.api.schema.add_problem_responses",
+        "tracker.api.schema.english_names",
     ],
+    # English whatever the request's language (see tracker/api/schema.py).
+    "DEFAULT_GENERATOR_CLASS": "tracker.api.schema.EnglishSchemaGenerator",
 }
+
+# Deepest nesting of arrays/objects a JSON body may have (deeper: 400, see tracker/api/parsers.py).
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 32)
+# Seconds a client is told to wait (Retry-After) when the database is unavailable (503).
+DATABASE_RETRY_AFTER = env_int("DATABASE_RETRY_AFTER", 5)
 
 # Cap on the size of uploaded request bodies read into memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from beneficiaries.models import Beneficiary
@@ -91,14 +92,29 @@ class ProgramBudgetSerializer(serializers.Serializer):
     )
 
 
+# GB 32100-2015: registration authority and entity type, 6-digit division code, 9-character
+# organisation code and a check character, all from the code's alphabet (no I, O, S, V, Z).
+USCC_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+
+
+@extend_schema_field({"type": "string", "minLength": 18, "maxLength": 18, "pattern": USCC_PATTERN})
+class UsccField(serializers.CharField):
+    """A unified social credit code. The model checks it (stdnum's check character) with one message
+    in one place, so the field only caps the length; the schema states the code's form."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 18)
+        super().__init__(**kwargs)
+
+
 class EmployerSerializer(serializers.ModelSerializer):
     region = RegionCodeField()
+    uscc = UsccField(label=_("unified social credit code"))
 
     class Meta:
         model = Employer
         fields = ["id", "name", "uscc", "region", "size", "industry", "version"]
         read_only_fields = ["id", "version"]
-        extra_kwargs = {"uscc": {"validators": []}}
 
 
 class BeneficiaryBriefSerializer(serializers.ModelSerializer):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -37,15 +37,16 @@ from programs.funding.filtersets import (
     PaymentFilterSet,
     ProgramFilterSet,
 )
-from programs.funding.idempotency import idempotent
+from programs.funding.idempotency import IDEMPOTENCY_KEY_SCHEMA, idempotent
 from programs.funding.models import Employer, FundSource, Payment, Program
 from programs.funding.selectors import payments_for_list, program_budget
 from tracker.accounts.choices import Role
+from tracker.api.query import query_param
 from tracker.api.viewsets import TrackerModelViewSet, check_if_match, ensure_in_scope
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    IDEMPOTENCY_KEY_SCHEMA,
     OpenApiParameter.HEADER,
     description="Retry-safe key: a replay with the same key and body returns the first answer; another body is 409.",
 )
@@ -93,7 +94,7 @@ class ProgramViewSet(TrackerModelViewSet):
         parameters=[
             OpenApiParameter(
                 "year",
-                OpenApiTypes.INT,
+                {"type": "integer", "minimum": 1900, "maximum": 2999},
                 description="Budget year (default: the program's first year, else this year).",
             )
         ],
@@ -105,11 +106,7 @@ class ProgramViewSet(TrackerModelViewSet):
         For a program issued above the caller's region the figures cover the caller's region only and
         `remaining` is null (the rest is outside their scope)."""
         program = self.get_object()
-        year = request.query_params.get("year")
-        if year is not None:
-            if not (year.isdigit() and 1900 <= int(year) <= 2999):
-                raise ValidationError({"year": [_("A year such as 2021.")]})
-            year = int(year)
+        year = query_param(request, "year", field=serializers.IntegerField(min_value=1900, max_value=2999))
         return Response(
             ProgramBudgetSerializer(program_budget(program=program, year=year, user=request.user)).data
         )
@@ -285,9 +282,7 @@ class PaymentViewSet(TrackerModelViewSet):
     @action(detail=False, methods=["get"], content_negotiation_class=ExportNegotiation, pagination_class=None)
     def export(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         """The filtered payments as CSV or XLSX, streamed, with personal data masked."""
-        fmt = request.query_params.get("format", "csv")
-        if fmt not in ("csv", "xlsx"):
-            raise ValidationError({"format": [_("csv or xlsx.")]})
+        fmt = query_param(request, "format", choices=("csv", "xlsx"), default="csv")
         queryset = self.filter_queryset(self.get_queryset()).order_by("id")
         filename = f"payments-{timezone.localdate():%Y%m%d}"
         if fmt == "xlsx":
