@@ -183,6 +183,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tracker.api.schema.add_problem_responses",
+        "tracker.api.schema.strict_query_parameters",
         "tracker.api.schema.english_names",
     ],
     # English whatever the request's language (see tracker/api/schema.py).

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
 
 # Writes check what JSON Schema cannot say: that a referenced region, group or program exists, an
@@ -48,7 +49,9 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_
 
 @pytest.fixture(scope="module")
 def clerk_token(django_db_setup: Any, django_db_blocker: Any) -> Any:
-    """Seed the demo data once for the module, inside a transaction rolled back at the end."""
+    """The demo data (`manage.py seed`) and the token clerk_pingxiang gets by logging in through the
+    API, once for the module, inside a transaction rolled back at the end; each operation's requests
+    then run in a savepoint of it (the `db` fixture)."""
     from django.test import Client
 
     with django_db_blocker.unblock(), transaction.atomic():
@@ -59,8 +62,16 @@ def clerk_token(django_db_setup: Any, django_db_blocker: Any) -> Any:
             content_type="application/json",
         )
         assert res.status_code == 200
-        yield res.json()["token"]
-        transaction.set_rollback(True)
+        # Schemathesis calls the WSGI application directly, so Django's end-of-request handler would
+        # close the connection holding the test transaction (Django's test client unhooks it too).
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        try:
+            yield res.json()["token"]
+        finally:
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
+            transaction.set_rollback(True)
 
 
 @schema.parametrize()

@@ -19,7 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
-from tracker.api.query import TRIMMED_PATTERN, value_problem
+from tracker.api.query import value_problem
 
 MAX_ID = 2**63 - 1  # the largest primary key (bigint); anything larger would overflow the database
 
@@ -100,9 +100,9 @@ class StrictFilterBackend(DjangoFilterBackend):
 
 
 class StrictFilterExtension(DjangoFilterExtension):
-    """The schema of each filter parameter says what StrictFilterBackend and the filter's form field
-    accept: a free-text value is non-empty with no blanks around it (pattern), and the field's length
-    and range limits appear as maxLength / minimum / maximum."""
+    """The schema of each filter parameter states the filter's form field's limits: maxLength,
+    minimum, maximum (the rule on blanks, for every query parameter, is added by
+    tracker.api.schema.strict_query_parameters)."""
 
     target_class = "tracker.api.filters.StrictFilterBackend"
     priority = 1
@@ -117,11 +117,8 @@ class StrictFilterExtension(DjangoFilterExtension):
         for parameter in parameters:
             schema = parameter["schema"]
             target = schema.get("items", schema)
-            if target.get("type") == "string" and "enum" not in target and "format" not in target:
-                target.setdefault("minLength", 1)
-                target.setdefault("pattern", TRIMMED_PATTERN)
-                if extra.get("max_length") is not None:
-                    target.setdefault("maxLength", extra["max_length"])
+            if target.get("type") == "string" and extra.get("max_length") is not None:
+                target.setdefault("maxLength", extra["max_length"])
             if target.get("type") in ("integer", "number"):
                 if extra.get("min_value") is not None:
                     target.setdefault("minimum", extra["min_value"])

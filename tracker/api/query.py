@@ -14,7 +14,6 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
-
 # Python's whitespace (what str.strip() removes) as a JSON Schema (ECMA-262) character class, so the
 # schema's pattern and the server's check agree on every character.
 BLANKS = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"

@@ -9,6 +9,7 @@ import decimal
 import re
 from typing import Any
 
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -17,13 +18,14 @@ from beneficiaries.models import Beneficiary
 from programs.funding.choices import PayeeKind
 from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
 from programs.funding.services import PROGRAM_FIELDS
+from tracker.api.serializers import TrackerModelSerializer, TrackerSerializer
 from tracker.regions.api.serializers import RegionCodeField
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
 
 
-class FundSourceSerializer(serializers.ModelSerializer):
+class FundSourceSerializer(TrackerModelSerializer):
     part_of = serializers.SlugRelatedField(
         slug_field="code", queryset=FundSource.objects.all(), required=False, allow_null=True
     )
@@ -49,7 +51,7 @@ class UpliftsField(serializers.DictField):
         return {str(code): str(percent) for code, percent in (value or {}).items()}
 
 
-class ProgramSerializer(serializers.ModelSerializer):
+class ProgramSerializer(TrackerModelSerializer):
     region = RegionCodeField()
     region_name = serializers.CharField(source="region.name_zh", read_only=True)
     fund_source = serializers.SlugRelatedField(
@@ -98,16 +100,27 @@ USCC_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 
 
 @extend_schema_field({"type": "string", "minLength": 18, "maxLength": 18, "pattern": USCC_PATTERN})
-class UsccField(serializers.CharField):
-    """A unified social credit code. The model checks it (stdnum's check character) with one message
-    in one place, so the field only caps the length; the schema states the code's form."""
+class UsccField(serializers.Field):
+    """A unified social credit code: the schema states its form, and the model checks it (stdnum's
+    check character) with one message in one place, so the field only takes a string of at most 18
+    characters."""
+
+    default_error_messages = {"invalid": _("Not a valid string.")}
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 18)
+        kwargs.setdefault("validators", [MaxLengthValidator(18)])
         super().__init__(**kwargs)
 
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data.strip()
 
-class EmployerSerializer(serializers.ModelSerializer):
+    def to_representation(self, value: Any) -> str:
+        return str(value)
+
+
+class EmployerSerializer(TrackerModelSerializer):
     region = RegionCodeField()
     uscc = UsccField(label=_("unified social credit code"))
 
@@ -210,7 +223,7 @@ class ScopedPrimaryKeyRelatedField(ScopedRelatedMixin, serializers.PrimaryKeyRel
     pass
 
 
-class PaymentCreateSerializer(serializers.Serializer):
+class PaymentCreateSerializer(TrackerSerializer):
     """A new payment. The payee is `beneficiary`, `employer` or `institution` as the program's payee
     kind says (an organisation payment may also name the `beneficiary` it is for). The period is
     `period_start`/`period_end` or a `month` (YYYY-MM). `unit_amount` defaults to the program's
@@ -264,16 +277,16 @@ class PaymentCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(TrackerSerializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class MarkPaidSerializer(serializers.Serializer):
+class MarkPaidSerializer(TrackerSerializer):
     external_reference = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     paid_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
-class ApproveBatchSerializer(serializers.Serializer):
+class ApproveBatchSerializer(TrackerSerializer):
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**62), min_length=1, max_length=500
     )
