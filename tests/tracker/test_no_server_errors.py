@@ -187,3 +187,34 @@ def test_errors_of_non_json_views_are_json_problems(api, analyst):
 
 def test_an_unrouted_api_url_stays_404_whatever_the_method(api, analyst):
     assert is_problem(api(analyst).generic("TRACE", "/api/v1/no-such-thing/"), 404)
+
+
+# -- request bodies keep their JSON types ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", 0),
+        ("name", ["x"]),
+        ("willing_to_work", "yes"),
+        ("willing_to_work", 1),
+        ("region", 360300),
+        ("groups", "veteran"),
+        ("groups", [1]),
+        ("birth_date", 19900101),
+    ],
+)
+def test_a_body_value_of_the_wrong_json_type_is_400(api, clerk, field, value):
+    body = {"name": "王五", "id_number": "11010519491231002X", "region": "360300", field: value}
+    res = api(clerk).post("/api/v1/beneficiaries/", body, format="json")
+    assert is_problem(res, 400)
+    assert field in {key.split(".")[0] for key in res.json()["errors"]}, res.json()
+
+
+@pytest.mark.parametrize("value", ["1e3", " 5", "5.", "+5", "-5", "5.001", ""])
+def test_a_decimal_string_outside_the_schema_pattern_is_400(api, clerk, value):
+    res = api(clerk).post(
+        "/api/v1/payments/", {"program": "X", "month": "2021-05", "amount": value}, format="json"
+    )
+    assert is_problem(res, 400) and "amount" in res.json()["errors"], value

@@ -155,3 +155,32 @@ def test_budget_year_is_checked(api, reviewer, regions):
         res = client.get(f"/api/v1/programs/{program.pk}/budget/", {"year": value})
         assert res.status_code == 400 and "year" in res.json()["errors"], value
     assert client.get(f"/api/v1/programs/{program.pk}/budget/", {"year": "2021"}).status_code == 200
+
+
+def test_the_messages_follow_accept_language(api, analyst):
+    client = api(analyst)
+    zh = client.get("/api/v1/regions/", {"level": ""}, HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    en = client.get("/api/v1/regions/", {"level": ""}, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert zh["errors"]["level"] == ["请填写参数值，或不传该参数。"]
+    assert en["errors"]["level"] == ["Give a value, or leave the parameter out."]
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        ("0862-03-27T16:45:06.90+18:34", None),  # an offset PostgreSQL refuses
+        ("0001-01-01T00:00:00+05:00", None),  # before year 1 in UTC
+        (None, "0001-01-01T03:00:00+08:00"),
+        ("9999-12-31T23:00:00-05:00", None),  # after year 9999 in UTC
+        (None, "9999-12-31T23:59:59-23:59"),
+    ],
+)
+def test_datetime_filters_take_every_rfc3339_instant(api, analyst, since, until):
+    params = {key: value for key, value in (("since", since), ("until", until)) if value}
+    res = api(analyst).get("/api/v1/audit/changes/", params)
+    assert res.status_code == 200, res.content
+    results = res.json()["results"]
+    if since and since.startswith("0"):
+        assert results  # everything is since year 1
+    if (since and since.startswith("9999")) or (until and until.startswith("0001")):
+        assert results == []

@@ -5,6 +5,7 @@ around it, given twice, an unknown ordering) is a 400 naming it, never silently 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import django_filters
@@ -96,7 +97,25 @@ class StrictFilterBackend(DjangoFilterBackend):
             errors = filter_utils.translate_validation(filterset.errors).detail
         if errors:
             raise ValidationError(errors)
+        cleaned = filterset.form.cleaned_data
+        for name, value in cleaned.items():
+            if isinstance(value, dt.datetime):
+                cleaned[name] = in_utc(value)
         return filterset.qs
+
+
+def in_utc(value: dt.datetime) -> dt.datetime:
+    """An instant in UTC, the form every database compares. Kept with its own offset, a valid
+    RFC 3339 time reached PostgreSQL as an error (it refuses offsets beyond 15:59) and a time just
+    after year 1 in a zone east of UTC fell before year 1 when the driver converted it (a 500 on
+    SQLite). Instants outside the representable range become its ends, which compare the same."""
+    if value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        edge = dt.datetime.min if value.year == dt.MINYEAR else dt.datetime.max
+        return edge.replace(tzinfo=dt.UTC)
 
 
 class StrictFilterExtension(DjangoFilterExtension):
