@@ -143,7 +143,7 @@ def test_page_size_cursor_and_ids_state_their_limits(schema):
     assert (key["minLength"], key["maxLength"]) == (1, 255)
 
 
-def test_every_operation_documents_503(schema):
+def test_every_operation_documents_503_with_retry_after(schema):
     for item in schema["paths"].values():
         for operation in item.values():
-            assert "503" in operation["responses"]
+            assert operation["responses"]["503"]["headers"]["Retry-After"]["required"] is True

@@ -50,6 +50,11 @@ WRITE_ERRORS = {
 }
 # Any operation may meet a database that is down or restarting: 503 with Retry-After.
 UNAVAILABLE = "Service unavailable (the database); retry after `Retry-After` seconds"
+RETRY_AFTER = {
+    "description": "Seconds to wait before retrying.",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 0},
+}
 
 
 def add_problem_responses(
@@ -74,11 +79,19 @@ def add_problem_responses(
             operation.setdefault("security", [])
             errors = READ_ERRORS if method == "get" else WRITE_ERRORS
             responses = operation.setdefault("responses", {})
-            for code, description in {**errors, "503": UNAVAILABLE}.items():
+            for code, description in errors.items():
                 responses.setdefault(
                     code,
                     {"description": description, "content": {"application/problem+json": {"schema": ref}}},
                 )
+            responses.setdefault(
+                "503",
+                {
+                    "description": UNAVAILABLE,
+                    "headers": {"Retry-After": RETRY_AFTER},
+                    "content": {"application/problem+json": {"schema": ref}},
+                },
+            )
     return result
 
 

@@ -53,6 +53,8 @@ def json_type_of(field: serializers.Field) -> str | None:
         return "decimal"
     if isinstance(field, (serializers.IntegerField, serializers.PrimaryKeyRelatedField)):
         return "integer"
+    if isinstance(field, (serializers.MultipleChoiceField, serializers.ManyRelatedField)):
+        return "array"
     if isinstance(field, serializers.ChoiceField):
         keys = list(field.choices)
         return "string" if keys and all(isinstance(key, str) for key in keys) else None
