@@ -44,7 +44,12 @@ CONFIG = schemathesis.Config.from_dict(
     }
 )
 
-schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application(), config=CONFIG)
+schema = schemathesis.openapi.from_wsgi(
+    "/api/v1/schema/",
+    get_wsgi_application(),
+    config=CONFIG,
+    headers={"Accept": "application/vnd.oai.openapi+json", "Accept-Language": "zh-hans"},
+)
 
 
 @pytest.fixture(scope="module")
