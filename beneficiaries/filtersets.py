@@ -20,22 +20,8 @@ from beneficiaries.models import ID_NUMBER_PURPOSE, PHONE_PURPOSE, Beneficiary, 
 from beneficiaries.names import normalise_name
 from beneficiaries.selectors import follow_ups_overdue, memberships_on, unverified_since
 from beneficiaries.services import normalise_phone
-from tracker.api.filters import TrackerFilterSet
+from tracker.api.filters import IdFilter, IntegerFilter, TrackerFilterSet
 from tracker.pii import keyed_hash
-
-MAX_ID = 2**63 - 1  # the largest primary key (bigint); anything larger would overflow the database
-
-
-@extend_schema_field(OpenApiTypes.INT64)
-class IdFilter(django_filters.NumberFilter):
-    """A record id: a whole number within the database's range (else 400, never an overflow)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
 
 
 class StrictBooleanField(forms.CharField):
@@ -78,7 +64,7 @@ class BeneficiaryFilterSet(TrackerFilterSet):
     registered_since = django_filters.DateFilter(
         method="filter_registered_since", label=_("Registered on or after (date)")
     )
-    unverified_for_days = django_filters.NumberFilter(
+    unverified_for_days = IntegerFilter(
         method="filter_unverified",
         min_value=0,
         max_value=MAX_DAYS,

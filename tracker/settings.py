@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After LocaleMiddleware, so its 405 problem speaks the client's language.
+    "tracker.api.middleware.RejectUnknownMethodMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -165,14 +167,14 @@ REST_FRAMEWORK = {
     # Proxies in front of the service that append to X-Forwarded-For; the client address is taken from
     # there only behind them (0: REMOTE_ADDR, which a client cannot forge).
     "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["tracker.api.parsers.DepthLimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "tracker.api.reads.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "tracker.api.filters.StrictFilterBackend",
+        "tracker.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "tracker.api.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
@@ -181,6 +183,9 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
     "DATE_FORMAT": "iso-8601",
+    # `?format=` means the file type on the export and template views; DRF's own use of it (pick a
+    # renderer, 404 when none is called that) answered 404 before even checking the method.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -202,7 +207,11 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tracker.api.schema.add_problem_responses",
+        "tracker.api.schema.strict_query_parameters",
+        "tracker.api.schema.english_names",
     ],
+    # English whatever the request's language (see tracker/api/schema.py).
+    "DEFAULT_GENERATOR_CLASS": "tracker.api.schema.EnglishSchemaGenerator",
 }
 
 # The cache holds the request-rate counts. With several worker processes it must be one for all:
@@ -228,6 +237,11 @@ LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 # An API token unused for this long expires (the client logs in again).
 TOKEN_IDLE_SECONDS = env_int("TOKEN_IDLE_SECONDS", 8 * 3600, minimum=60)
+
+# Deepest nesting of arrays/objects a JSON body may have (deeper: 400, see tracker/api/parsers.py).
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 32)
+# Seconds a client is told to wait (Retry-After) when the database is unavailable (503).
+DATABASE_RETRY_AFTER = env_int("DATABASE_RETRY_AFTER", 5)
 
 # Cap on the size of uploaded request bodies read into memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from beneficiaries.choices import (
@@ -21,6 +23,7 @@ from beneficiaries.choices import (
 from beneficiaries.models import Beneficiary, BeneficiaryGroup, FollowUp, GroupMembership, StatusChange
 from tracker.api.reads import PageColumn, ReadColumn
 from tracker.api.regions import RegionCodeField
+from tracker.api.serializers import TrackerModelSerializer, TrackerSerializer
 
 
 def _groups_today(ids: list[int]) -> dict[int, list[str]]:
@@ -97,13 +100,35 @@ class BeneficiarySerializer(serializers.ModelSerializer):
         return sorted({m.group.code for m in memberships})
 
 
-class BeneficiaryWriteSerializer(serializers.Serializer):
+@extend_schema_field({"type": "string", "minLength": 18, "maxLength": 18, "pattern": "^[0-9]{17}[0-9Xx]$"})
+class IdentityNumberField(serializers.Field):
+    """An 18-character identity number: the schema states its form, and the service checks the rest
+    (check digit, birth date, division code; see beneficiaries.identity), naming each failed check,
+    so the field only takes a string of reasonable length (a plain Field: DRF's CharField would
+    answer a 15-digit number with its generic length message instead of the service's)."""
+
+    default_error_messages = {"invalid": _("Not a valid string.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("validators", [MaxLengthValidator(32)])
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data.strip()
+
+    def to_representation(self, value: Any) -> str:
+        return str(value)
+
+
+class BeneficiaryWriteSerializer(TrackerSerializer):
     """Input for create and PATCH. `gender` and `birth_date` are optional: they are derived from the
     identity number and, when given, must agree with it. `groups` (codes) sets the groups held from
     today; dated memberships go through `.../memberships/`."""
 
     name = serializers.CharField(max_length=50)
-    id_number = serializers.CharField(max_length=32, help_text=_("18 characters; a final x is stored as X."))
+    id_number = IdentityNumberField(help_text=_("18 characters; a final x is stored as X."))
     gender = serializers.ChoiceField(choices=Gender.choices, required=False)
     birth_date = serializers.DateField(required=False)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
@@ -117,7 +142,7 @@ class BeneficiaryWriteSerializer(serializers.Serializer):
     )
 
 
-class StatusChangeSerializer(serializers.ModelSerializer):
+class StatusChangeSerializer(TrackerModelSerializer):
     recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     status = serializers.ChoiceField(choices=EmploymentStatus.choices)
     source = serializers.ChoiceField(choices=StatusSource.choices)
@@ -174,13 +199,13 @@ class FollowUpSerializer(serializers.ModelSerializer):
         return obj.status == "open" and obj.due_on < timezone.localdate()
 
 
-class FollowUpServiceSerializer(serializers.Serializer):
+class FollowUpServiceSerializer(TrackerSerializer):
     service = serializers.ChoiceField(choices=FollowUpService.choices)
     service_on = serializers.DateField()
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(TrackerModelSerializer):
     group = serializers.SlugRelatedField(slug_field="code", queryset=BeneficiaryGroup.objects.all())
 
     class Meta:
@@ -189,13 +214,13 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-class DeactivateSerializer(serializers.Serializer):
+class DeactivateSerializer(TrackerSerializer):
     deactivated_on = serializers.DateField()
     reason = serializers.ChoiceField(choices=DeactivationReason.choices)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class RevealRequestSerializer(serializers.Serializer):
+class RevealRequestSerializer(TrackerSerializer):
     reason = serializers.CharField(max_length=500, help_text=_("Why the full values are needed (logged)."))
 
 

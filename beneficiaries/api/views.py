@@ -47,6 +47,7 @@ from tracker.accounts.choices import Role
 from tracker.api.exceptions import problem_response
 from tracker.api.history import HistoryMixin
 from tracker.api.jobs import JobSerializer, accepted
+from tracker.api.query import query_param
 from tracker.api.viewsets import TrackerModelViewSet, TrackerReadOnlyViewSet, check_if_match
 from tracker.jobs.services import job_enqueue
 from tracker.transactions import door_transaction
@@ -55,19 +56,12 @@ AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Date (default 
 
 
 def _as_of(request: Request) -> dt.date | None:
-    raw = request.query_params.get("as_of")
-    if not raw:
-        return None
-    field = serializers.DateField()
-    try:
-        return field.to_internal_value(raw)
-    except serializers.ValidationError as exc:
-        raise ValidationError({"as_of": exc.detail}) from None
+    return query_param(request, "as_of", field=serializers.DateField())
 
 
 def _flag(request: Request, name: str) -> bool:
-    raw = (request.query_params.get(name) or "").strip().lower()
-    if raw in {"", "0", "false", "no"}:
+    raw = query_param(request, name, default="false").strip().lower()
+    if raw in {"0", "false", "no"}:
         return False
     if raw in {"1", "true", "yes"}:
         return True
@@ -278,9 +272,7 @@ class BeneficiaryViewSet(TrackerModelViewSet):
     def import_file(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Bulk import (CSV UTF-8/GB18030 or XLSX): validated whole, written all or nothing."""
         dry_run = _flag(request, "dry_run")
-        mode = request.query_params.get("mode") or "create"
-        if mode not in {"create", "upsert"}:
-            raise ValidationError({"mode": [_("Expected create or upsert.")]})
+        mode = query_param(request, "mode", choices=("create", "upsert"), default="create")
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationError({"file": [_("Upload the file as the multipart field `file`.")]})
@@ -326,12 +318,8 @@ class BeneficiaryViewSet(TrackerModelViewSet):
     def import_template(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         """The import template: headers only (never data), Chinese by default, `headers=en` for the
         English field names."""
-        fmt = request.query_params.get("format") or "csv"
-        headers = request.query_params.get("headers") or "zh"
-        if fmt not in {"csv", "xlsx"}:
-            raise ValidationError({"format": [_("Expected csv or xlsx.")]})
-        if headers not in {"zh", "en"}:
-            raise ValidationError({"headers": [_("Expected zh or en.")]})
+        fmt = query_param(request, "format", choices=("csv", "xlsx"), default="csv")
+        headers = query_param(request, "headers", choices=("zh", "en"), default="zh")
         content, content_type = importing.template(fmt=fmt, english=headers == "en")
         response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="beneficiaries-template.{fmt}"'

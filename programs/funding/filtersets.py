@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from programs.funding.choices import EmployerSize, PayeeKind, PaymentStatus, ProgramKind
 from programs.funding.models import Employer, FundSource, Payment, Program
-from tracker.api.filters import TrackerFilterSet
+from tracker.api.filters import IdFilter, TrackerFilterSet
 
 
 class FundSourceFilterSet(django_filters.FilterSet):
@@ -60,7 +62,7 @@ class ProgramFilterSet(TrackerFilterSet):
         path = Region.path_for_code(value)
         return queryset.applicable_to(path) if path else queryset.none()
 
-    def filter_active_on(self, queryset: QuerySet, name: str, value: object) -> QuerySet:
+    def filter_active_on(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
         return queryset.filter(
             Q(valid_from__isnull=True) | Q(valid_from__lte=value),
             Q(valid_to__isnull=True) | Q(valid_to__gte=value),
@@ -91,9 +93,9 @@ class EmployerFilterSet(TrackerFilterSet):
 class PaymentFilterSet(TrackerFilterSet):
     program = django_filters.CharFilter(field_name="program__code", max_length=64, label=_("Program (code)"))
     payee_kind = django_filters.ChoiceFilter(choices=PayeeKind.choices)
-    beneficiary = django_filters.NumberFilter(field_name="beneficiary_id", min_value=1, max_value=2**62)
-    employer = django_filters.NumberFilter(field_name="employer_id", min_value=1, max_value=2**62)
-    institution = django_filters.NumberFilter(field_name="institution_id", min_value=1, max_value=2**62)
+    beneficiary = IdFilter(field_name="beneficiary_id")
+    employer = IdFilter(field_name="employer_id")
+    institution = IdFilter(field_name="institution_id")
     status = django_filters.MultipleChoiceFilter(choices=PaymentStatus.choices)
     period_from = django_filters.DateFilter(
         field_name="period_end", lookup_expr="gte", label=_("Period ends on or after")

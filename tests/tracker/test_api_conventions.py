@@ -233,7 +233,7 @@ def test_nul_in_the_url_is_400_not_a_database_error(api, analyst, client, superu
     assert client.get("/admin/regions/region/?q=%00").status_code == 400
 
 
-def test_page_size_is_capped_at_500_and_pages_follow_the_cursor(api, analyst, regions):
+def test_page_size_is_at_most_500_and_pages_follow_the_cursor(api, analyst, regions):
     from tracker.changelog.context import command_context
     from tracker.changelog.services import tracked_bulk_create
     from tracker.regions.models import Region
@@ -252,7 +252,9 @@ def test_page_size_is_capped_at_500_and_pages_follow_the_cursor(api, analyst, re
     with command_context("bulk-towns"):
         tracked_bulk_create(Region, towns)
     client = api(analyst)
-    first = client.get("/api/v1/audit/changes/", {"page_size": 1000}).json()
+    too_many = client.get("/api/v1/audit/changes/", {"page_size": 1000})
+    assert too_many.status_code == 400 and "page_size" in too_many.json()["errors"]
+    first = client.get("/api/v1/audit/changes/", {"page_size": 500}).json()
     assert len(first["results"]) == 500
     assert first["next"] and "count" not in first
     second = client.get(first["next"]).json()

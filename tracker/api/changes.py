@@ -18,6 +18,7 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from tracker.api.filters import WithinFilter
 from tracker.api.history import ChangeEntrySerializer
+from tracker.api.query import query_param
 from tracker.api.viewsets import ScopedViewSetMixin
 from tracker.changelog.context import Source
 from tracker.changelog.entries import ChangeEntry
@@ -75,7 +76,7 @@ class ChangeEntryViewSet(ScopedViewSetMixin, ReadOnlyModelViewSet):
         """Re-check the HMAC of every entry in scope and each object's unbroken history."""
         user_path = request.user.scope_path or ""
         path = user_path
-        code = request.query_params.get("within")
+        code = query_param(request, "within")
         if code:
             region = Region.objects.visible_to(request.user).filter(code=code).first()
             if region is None or not region.path.startswith(user_path):

@@ -4,8 +4,10 @@ path (e.g. `items.0.amount`) to its messages, in the language the client asked f
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import (
     ObjectDoesNotExist,
     RequestDataTooBig,
@@ -14,10 +16,11 @@ from django.core.exceptions import (
 )
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
@@ -54,6 +57,21 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    """The database refused or lost the connection (down, restarting, failing over, locked): the
+    request may well succeed shortly, so 503 with Retry-After rather than 500."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The database is unavailable; retry shortly.")
+    default_code = "database_unavailable"
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """OperationalError: connection refused or lost, server shutting down or restarting, lock or
+    statement timeouts. InterfaceError: the connection is closed or unusable."""
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
 TITLES = {
     400: _("Invalid request"),
     401: _("Authentication required"),
@@ -67,6 +85,7 @@ TITLES = {
     415: _("Unsupported media type"),
     429: _("Too many requests"),
     500: _("Internal error"),
+    503: _("Service unavailable"),
 }
 
 
@@ -112,6 +131,9 @@ def _translate(exc: Exception) -> Exception:
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable, answered 503: %s", exc)
+        return DatabaseUnavailable()
     if isinstance(exc, IntegrityError):
         logger.info("integrity error answered as 409: %s", exc)
         return DomainProblem(
@@ -128,6 +150,7 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response:
             logger.error("untracked write refused", exc_info=exc)
         else:
             logger.exception("unhandled error", exc_info=exc)
+        _render_as_json(context)
         return problem_response(500, _("The server could not complete the request."))
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_errors(exc.detail)
@@ -144,7 +167,19 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response:
     for header in ("WWW-Authenticate", "Retry-After", "Allow"):
         if header in response:
             problem[header] = response[header]
+    if isinstance(exc, DatabaseUnavailable):
+        problem["Retry-After"] = str(settings.DATABASE_RETRY_AFTER)
+    _render_as_json(context)
     return problem
+
+
+def _render_as_json(context: dict) -> None:
+    """A problem is JSON whatever renderer the view would have picked for its success answer (the
+    schema view's YAML, the docs' HTML, the browsable API): its Content-Type says so."""
+    request = context.get("request")
+    if request is not None:
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
 
 
 def api_not_found(request: Any, exception: Exception | None = None) -> Any:
@@ -168,10 +203,25 @@ def api_not_found(request: Any, exception: Exception | None = None) -> Any:
 
 
 def api_server_error(request: Any) -> Any:
-    """handler500: the problem shape under /api/ (never a stack trace); Django's page elsewhere."""
+    """handler500: the problem shape under /api/ (never a stack trace); Django's page elsewhere.
+    A database that is down outside the views (e.g. in a middleware) is a 503 there too; Django
+    calls this handler while handling the exception, so it is still the current one."""
     from django.http import JsonResponse
     from django.views.defaults import server_error
 
+    if request.path.startswith("/api/") and is_database_unavailable(sys.exc_info()[1]):
+        body = {
+            "type": "/problems/503",
+            "title": str(TITLES[503]),
+            "status": 503,
+            "detail": str(DatabaseUnavailable.default_detail),
+            "errors": {},
+        }
+        response = JsonResponse(
+            body, status=503, content_type=PROBLEM_CONTENT_TYPE, json_dumps_params={"ensure_ascii": False}
+        )
+        response["Retry-After"] = str(settings.DATABASE_RETRY_AFTER)
+        return response
     if request.path.startswith("/api/"):
         body = {
             "type": "/problems/500",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -47,8 +48,15 @@ def request_fingerprint(request: Request) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+# 1 to 255 visible ASCII characters (a UUID, say): what an HTTP header carries unchanged. The same
+# rule is in the OpenAPI schema (IDEMPOTENCY_KEY_SCHEMA), so a client can check a key before sending.
+KEY_PATTERN = "^[!-~]{1,255}$"
+IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN}
+_KEY = re.compile(KEY_PATTERN)
+
+
 def _valid_key(key: str) -> bool:
-    return 0 < len(key) <= 255 and key.isprintable()
+    return _KEY.fullmatch(key) is not None
 
 
 class _Raced(Exception):
@@ -89,9 +97,10 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
         key = request.headers.get(HEADER)
         if key is None:
             return view(self, request, *args, **kwargs)
-        key = key.strip()
         if not _valid_key(key):
-            raise ValidationError({HEADER: [_("An idempotency key has 1 to 255 printable characters.")]})
+            raise ValidationError(
+                {HEADER: [_("An idempotency key has 1 to 255 visible ASCII characters (no spaces).")]}
+            )
         fingerprint = request_fingerprint(request)
         record = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
         if record is not None:

@@ -16,6 +16,10 @@ class RolePermission(BasePermission):
     message = _("Your role does not allow this action.")
 
     def has_permission(self, request: Any, view: Any) -> bool:
+        if not handles_method(view, request.method):
+            # Let the view answer 405 (with Allow) to everyone alike, rather than a 403 to roles
+            # that could not write anyway and a 405 to those that could.
+            return True
         user = request.user
         if not (user and user.is_authenticated):
             return False
@@ -28,3 +32,9 @@ class RolePermission(BasePermission):
         if request.method in SAFE_METHODS:
             return bool(user.roles)
         return user.has_role(*getattr(view, "write_roles", {Role.CLERK}))
+
+
+def handles_method(view: Any, method: str) -> bool:
+    """Whether the view has a handler for `method` (DRF's dispatch answers 405 otherwise)."""
+    name = method.lower()
+    return name in view.http_method_names and hasattr(view, name)

@@ -103,7 +103,9 @@ def _formatter(serializer_field: serializers.Field) -> Callable[[Any], Any]:
         return serializer_field.to_representation
     if isinstance(serializer_field, (serializers.JSONField, serializers.ReadOnlyField)):
         return lambda value: value
-    raise TypeError(f"no lean reader for {type(serializer_field).__name__}")
+    # A project field of its own (a value's form, e.g. a checked code): its own representation of the
+    # stored value, which is what DRF would call too (tests/tracker/test_reads.py holds them equal).
+    return serializer_field.to_representation
 
 
 def _getter(lookup: str, fmt: Callable[[Any], Any]) -> Callable[[Row], Any]:

@@ -1,9 +1,20 @@
-"""OpenAPI: every operation documents the error responses it can give, in the problem-details shape,
-so a contract-testing client meets no undocumented status code."""
+"""OpenAPI: one schema whatever language the client reads (generated with English active), every
+operation documenting the error responses it can give in the problem-details shape, and constraints
+stated as exactly as the server applies them, so a contract-testing client meets no surprise."""
 
 from __future__ import annotations
 
+import decimal
+import re
 from typing import Any
+
+from django.utils import translation
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.generators import SchemaGenerator
+
+from tracker.api.filters import MAX_ID
+from tracker.api.query import TRIMMED_PATTERN
+from tracker.api.serializers import decimal_pattern
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -37,6 +48,13 @@ WRITE_ERRORS = {
     "413": "Request too large",
     "415": "Unsupported media type",
 }
+# Any operation may meet a database that is down or restarting: 503 with Retry-After.
+UNAVAILABLE = "Service unavailable (the database); retry after `Retry-After` seconds"
+RETRY_AFTER = {
+    "description": "Seconds to wait before retrying.",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 0},
+}
 
 
 def add_problem_responses(
@@ -50,6 +68,15 @@ def add_problem_responses(
         for method, operation in path_item.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "path" and schema.get("type") == "integer":
+                    # Record ids: positive, within the database's bigint (see tracker.api.filters).
+                    schema.setdefault("minimum", 1)
+                    schema.setdefault("maximum", MAX_ID)
+            # Without `security` an operation inherits the document's; say "none" explicitly where
+            # the view needs no credentials (the token login).
+            operation.setdefault("security", [])
             errors = READ_ERRORS if method == "get" else WRITE_ERRORS
             responses = operation.setdefault("responses", {})
             for code, description in errors.items():
@@ -57,4 +84,117 @@ def add_problem_responses(
                     code,
                     {"description": description, "content": {"application/problem+json": {"schema": ref}}},
                 )
+            responses.setdefault(
+                "503",
+                {
+                    "description": UNAVAILABLE,
+                    "headers": {"Retry-After": RETRY_AFTER},
+                    "content": {"application/problem+json": {"schema": ref}},
+                },
+            )
+    return result
+
+
+def strict_query_parameters(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: every free-text query parameter states the rule that
+    tracker.api.query applies to all of them: a value, with no blanks around it."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                target = schema.get("items", schema)
+                if parameter.get("in") != "query" or target.get("type") != "string":
+                    continue
+                if "enum" not in target and "format" not in target and "pattern" not in target:
+                    target.setdefault("minLength", 1)
+                    target["pattern"] = TRIMMED_PATTERN
+    return result
+
+
+class EnglishSchemaGenerator(SchemaGenerator):
+    """The schema is generated with English active, whatever the request's Accept-Language (or
+    `?lang=`): generated clients take names and docs from it, and it must not change with the reader.
+    The view and `manage.py spectacular` both use this generator."""
+
+    def get_schema(self, request: Any = None, public: bool = False) -> dict[str, Any]:
+        with translation.override("en"):
+            return super().get_schema(request=request, public=public)
+
+
+class DecimalFieldExtension(OpenApiSerializerFieldExtension):
+    """Decimals (money, quantities, percents) are answered as strings. drf-spectacular's pattern for
+    them accepted "" and "-" and said nothing of the field's limits; this one is the pattern the
+    server applies (tracker.api.serializers.decimal_pattern). A request may also give a JSON number,
+    which the schema states with the field's minimum and maximum."""
+
+    target_class = "rest_framework.fields.DecimalField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        field = self.target
+        schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        pattern = decimal_pattern(field)
+        if schema.get("type") != "string" or pattern is None:
+            return schema
+        string = {"type": "string", "format": "decimal", "pattern": pattern}
+        if direction != "request":
+            return {**schema, **string}
+        places = field.decimal_places or 0
+        largest = 10 ** (field.max_digits - places) - decimal.Decimal(1).scaleb(-places)
+        number: dict[str, Any] = {"type": "number"}
+        number["minimum"] = float(field.min_value if field.min_value is not None else -largest)
+        number["maximum"] = float(min(largest, field.max_value) if field.max_value is not None else largest)
+        meta = {key: value for key, value in schema.items() if key not in ("type", "format", "pattern")}
+        return {"oneOf": [string, number], **meta}
+
+
+_IDENTIFIER_RUN = re.compile(r"[^0-9A-Za-z]+")
+# An English phrase glossed with its Chinese term, "Employed locally (本地就业)": the gloss goes.
+_CHINESE_GLOSS = re.compile(r"\s*[(（][^()（）]*[\u3400-\u9fff][^()（）]*[)）]")
+
+
+def enum_varname(value: str) -> str:
+    """`employed_local` -> `EMPLOYED_LOCAL`; `-id` (an ordering) -> `DESC_ID`; "" -> `BLANK`; a
+    leading digit gets a `V_` prefix."""
+    if value.startswith("-") and len(value) > 1:
+        return f"DESC_{enum_varname(value[1:])}"
+    name = _IDENTIFIER_RUN.sub("_", value).strip("_").upper() or "BLANK"
+    return f"V_{name}" if name[0].isdigit() else name
+
+
+def enum_varnames(values: list[str]) -> list[str]:
+    names: list[str] = []
+    for value in values:
+        name = enum_varname(value)
+        while name in names:
+            name += "_"
+        names.append(name)
+    return names
+
+
+def english_names(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular post-processing hook, after enum post-processing: every string enum gets
+    `x-enum-varnames` (English identifiers generated clients use for the members), and Chinese
+    glosses in parentheses are dropped from titles and descriptions. Literal Chinese that a client
+    must send or will receive (the import file's column headers) stays."""
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            values = node.get("enum")
+            if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
+                node["x-enum-varnames"] = enum_varnames(values)
+            for key in ("title", "description"):
+                if isinstance(node.get(key), str):
+                    node[key] = _CHINESE_GLOSS.sub("", node[key])
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(result)
     return result

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import models
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
@@ -106,9 +107,12 @@ class ScopedViewSetMixin:
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         plan = self.read_plan()
         lookup = self.lookup_url_kwarg or self.lookup_field  # type: ignore[attr-defined]
-        queryset = self.filter_queryset(self.get_queryset()).filter(  # type: ignore[attr-defined]
-            **{self.lookup_field: self.kwargs[lookup]}  # type: ignore[attr-defined]
-        )
+        try:  # as get_object_or_404: a value the key's type cannot hold is a 404, not an error
+            queryset = self.filter_queryset(self.get_queryset()).filter(  # type: ignore[attr-defined]
+                **{self.lookup_field: self.kwargs[lookup]}  # type: ignore[attr-defined]
+            )
+        except (TypeError, ValueError, DjangoValidationError):
+            raise Http404 from None
         versioned = any(f.name == "version" for f in queryset.model._meta.concrete_fields)
         values = list(plan.values(queryset, extra=("version",) if versioned else ())[:2])
         if len(values) != 1:

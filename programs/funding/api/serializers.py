@@ -9,7 +9,9 @@ import decimal
 import re
 from typing import Any
 
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from beneficiaries.choices import EmploymentStatus
@@ -19,12 +21,13 @@ from programs.funding.models import Employer, FundSource, Payment, Program, Trai
 from programs.funding.services import PROGRAM_FIELDS
 from tracker.api.reads import ReadColumn
 from tracker.api.regions import RegionCodeField
+from tracker.api.serializers import TrackerModelSerializer, TrackerSerializer
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
 
 
-class FundSourceSerializer(serializers.ModelSerializer):
+class FundSourceSerializer(TrackerModelSerializer):
     part_of = serializers.SlugRelatedField(
         slug_field="code", queryset=FundSource.objects.all(), required=False, allow_null=True
     )
@@ -50,7 +53,7 @@ class UpliftsField(serializers.DictField):
         return {str(code): str(percent) for code, percent in (value or {}).items()}
 
 
-class ProgramSerializer(serializers.ModelSerializer):
+class ProgramSerializer(TrackerModelSerializer):
     region = RegionCodeField()
     region_name = serializers.CharField(source="region.name_zh", read_only=True)
     fund_source = serializers.SlugRelatedField(
@@ -105,14 +108,40 @@ class ProgramBudgetSerializer(serializers.Serializer):
     )
 
 
-class EmployerSerializer(serializers.ModelSerializer):
+# GB 32100-2015: registration authority and entity type, 6-digit division code, 9-character
+# organisation code and a check character, all from the code's alphabet (no I, O, S, V, Z).
+USCC_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+
+
+@extend_schema_field({"type": "string", "minLength": 18, "maxLength": 18, "pattern": USCC_PATTERN})
+class UsccField(serializers.Field):
+    """A unified social credit code: the schema states its form, and the model checks it (stdnum's
+    check character) with one message in one place, so the field only takes a string of at most 18
+    characters."""
+
+    default_error_messages = {"invalid": _("Not a valid string.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("validators", [MaxLengthValidator(18)])
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data.strip()
+
+    def to_representation(self, value: Any) -> str:
+        return str(value)
+
+
+class EmployerSerializer(TrackerModelSerializer):
     region = RegionCodeField()
+    uscc = UsccField(label=_("unified social credit code"))
 
     class Meta:
         model = Employer
         fields = ["id", "name", "uscc", "region", "size", "industry", "version"]
         read_only_fields = ["id", "version"]
-        extra_kwargs = {"uscc": {"validators": []}}
 
 
 class BeneficiaryBriefSerializer(serializers.ModelSerializer):
@@ -219,7 +248,7 @@ class ScopedPrimaryKeyRelatedField(ScopedRelatedMixin, serializers.PrimaryKeyRel
     pass
 
 
-class PaymentCreateSerializer(serializers.Serializer):
+class PaymentCreateSerializer(TrackerSerializer):
     """A new payment. The payee is `beneficiary`, `employer` or `institution` as the program's payee
     kind says (an organisation payment may also name the `beneficiary` it is for). The period is
     `period_start`/`period_end` or a `month` (YYYY-MM). `unit_amount` defaults to the program's
@@ -297,16 +326,16 @@ class PaymentCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(TrackerSerializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class MarkPaidSerializer(serializers.Serializer):
+class MarkPaidSerializer(TrackerSerializer):
     external_reference = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     paid_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
-class ApproveBatchSerializer(serializers.Serializer):
+class ApproveBatchSerializer(TrackerSerializer):
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**62), min_length=1, max_length=500
     )

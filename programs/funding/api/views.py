@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -43,8 +43,9 @@ from programs.funding.filtersets import (
 from programs.funding.models import Employer, FundSource, Payment, Program
 from programs.funding.selectors import payments_for_list, program_budget
 from tracker.accounts.choices import Role
-from tracker.api.idempotency import idempotent
+from tracker.api.idempotency import IDEMPOTENCY_KEY_SCHEMA, idempotent
 from tracker.api.jobs import JobSerializer, accepted
+from tracker.api.query import query_param
 from tracker.api.viewsets import TrackerModelViewSet
 from tracker.exports import XLSX_MEDIA_TYPE, export_response
 from tracker.jobs.services import job_enqueue
@@ -52,7 +53,7 @@ from tracker.transactions import door_transaction
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    IDEMPOTENCY_KEY_SCHEMA,
     OpenApiParameter.HEADER,
     description="Retry-safe key: a replay with the same key and body returns the first answer; another body is 409.",
 )
@@ -100,7 +101,7 @@ class ProgramViewSet(TrackerModelViewSet):
         parameters=[
             OpenApiParameter(
                 "year",
-                OpenApiTypes.INT,
+                {"type": "integer", "minimum": 1900, "maximum": 2999},
                 description="Budget year (default: the program's first year, else this year).",
             )
         ],
@@ -112,11 +113,7 @@ class ProgramViewSet(TrackerModelViewSet):
         For a program issued above the caller's region the figures cover the caller's region only and
         `remaining` is null (the rest is outside their scope)."""
         program = self.get_object()
-        year = request.query_params.get("year")
-        if year is not None:
-            if not (year.isdigit() and 1900 <= int(year) <= 2999):
-                raise ValidationError({"year": [_("A year such as 2021.")]})
-            year = int(year)
+        year = query_param(request, "year", field=serializers.IntegerField(min_value=1900, max_value=2999))
         return Response(
             ProgramBudgetSerializer(program_budget(program=program, year=year, user=request.user)).data
         )
@@ -297,15 +294,11 @@ class PaymentViewSet(TrackerModelViewSet):
     @action(detail=False, methods=["get"], content_negotiation_class=ExportNegotiation, pagination_class=None)
     def export(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         """The filtered payments as CSV or XLSX, streamed, with personal data masked."""
-        fmt = request.query_params.get("format", "csv")
-        if fmt not in ("csv", "xlsx"):
-            raise ValidationError({"format": [_("csv or xlsx.")]})
-        labels = request.query_params.get("labels", "names")
-        if labels not in ("names", "codes"):
-            raise ValidationError({"labels": [_("names or codes.")]})
+        fmt = query_param(request, "format", choices=("csv", "xlsx"), default="csv")
+        labels = query_param(request, "labels", choices=("names", "codes"), default="names")
+        background = query_param(request, "background", choices=("true", "false"), default="false") == "true"
         queryset = self.filter_queryset(Payment.objects.visible_to(request.user)).order_by("id")
         threshold = settings.EXPORT_JOB_THRESHOLD_ROWS
-        background = request.query_params.get("background") in ("1", "true", "yes")
         if background or queryset[: threshold + 1].count() > threshold:
             # Too many rows for a request's time: the same file, written by a background job (202).
             parameters = {name: request.query_params.getlist(name) for name in request.query_params}

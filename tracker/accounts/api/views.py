@@ -6,7 +6,6 @@ from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import Throttled, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +16,7 @@ from tracker.accounts.api.serializers import MeSerializer
 from tracker.accounts.lockout import lockout_remaining
 from tracker.accounts.throttles import LOGIN_THROTTLES, attempted_username
 from tracker.accounts.tokens import token_issue, tokens_revoke
+from tracker.api.parsers import DepthLimitedJSONParser
 
 TOKEN_RESPONSE = inline_serializer("TokenResponse", {"token": serializers.CharField()})
 
@@ -26,7 +26,7 @@ class TokenView(ObtainAuthToken):
     DELETE (with the token) to log out. Log-in attempts are throttled per client address and per
     username, and a username is locked for a while after repeated failures (429 with Retry-After)."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [DepthLimitedJSONParser]
 
     def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> Request:
         self.logging_in = request.method == "POST"
@@ -51,7 +51,8 @@ class TokenView(ObtainAuthToken):
             raise Throttled(wait, detail=_("Too many log-in attempts."))
         super().throttled(request, wait)
 
-    @extend_schema(request=AuthTokenSerializer, responses=TOKEN_RESPONSE)
+    # The way in: no credentials needed (documented with an empty security requirement).
+    @extend_schema(request=AuthTokenSerializer, responses=TOKEN_RESPONSE, auth=[])
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         username = attempted_username(request)
         self._refuse_if_locked(username)
