@@ -17,8 +17,12 @@ from django.utils.translation import gettext_lazy as _
 from programs.funding import services
 from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
 from programs.funding.rules import money
-from tracker.admin import ScopedAdmin
+from tracker.accounts.choices import Role
+from tracker.accounts.roles import ROLE_REFUSED
+from tracker.admin import RegionSubtreeFilter, ScopedAdmin, strip_rule_code
+from tracker.changelog.display import register_action_labels
 from tracker.errors import DomainError
+from tracker.periods import Month
 
 
 @admin.register(FundSource)
@@ -141,21 +145,44 @@ class TrainingInstitutionAdmin(PayeeAdmin):
         )
 
 
+def refusal_text(exc: Exception, *, needs: str) -> str:
+    """A refused step as a clerk should read it. The services raise PermissionDenied for two different
+    reasons, and the admin says which: the user's role may not take this step at all (it `needs`
+    another role), or the four-eyes rule (maker-checker) stops this user on this payment, though a
+    colleague may; a rule's CODE prefix is for machines and is not shown."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(strip_rule_code(m) for m in exc.messages)
+    text = str(getattr(exc, "detail", None) or exc)
+    if isinstance(exc, PermissionDenied) and text == str(ROLE_REFUSED):
+        return str(_("Your role may not do this: it needs the %(role)s role.") % {"role": Role(needs).label})
+    if isinstance(exc, PermissionDenied) and text.startswith("MAKER_CHECKER"):
+        return str(_("Four-eyes rule (maker-checker): %(rule)s") % {"rule": strip_rule_code(text)})
+    return strip_rule_code(text)
+
+
 def _run(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, verb: str, call: Any
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    verb: str,
+    call: Any,
+    *,
+    needs: str,
 ) -> None:
     done = 0
-    for payment in queryset.order_by("pk"):
+    for payment in queryset.select_related("program", "beneficiary", "employer", "institution").order_by(
+        "pk"
+    ):
         try:
             call(payment)
             done += 1
         except (ValidationError, PermissionDenied, DomainError) as exc:
-            text = (
-                "; ".join(exc.messages)
-                if isinstance(exc, ValidationError)
-                else str(getattr(exc, "detail", exc))
+            modeladmin.message_user(
+                request,
+                _("%(payment)s: not done. %(why)s")
+                % {"payment": payment, "why": refusal_text(exc, needs=needs)},
+                messages.ERROR,
             )
-            modeladmin.message_user(request, f"#{payment.pk}: {text}", messages.ERROR)
     if done:
         modeladmin.message_user(
             request, _("%(verb)s: %(n)d payment(s).") % {"verb": verb, "n": done}, messages.SUCCESS
@@ -207,23 +234,57 @@ class PaymentAddForm(forms.ModelForm):
         return data
 
 
+ACTION_ROLES = {
+    "submit_selected": Role.CLERK,
+    "approve_selected": Role.REVIEWER,
+    "mark_paid_selected": Role.REVIEWER,
+    "reverse_selected": Role.REVIEWER,
+}
+
+
+class PeriodFilter(admin.SimpleListFilter):
+    """Payments whose period overlaps a month; the months offered are those payments start in."""
+
+    title = _("period")
+    parameter_name = "month"
+
+    most_months_offered = 36
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        months = model_admin.get_queryset(request).dates("period_start", "month", order="DESC")
+        return [(f"{m:%Y-%m}", f"{m:%Y-%m}") for m in months[: self.most_months_offered]]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if not self.value():
+            return queryset
+        try:
+            month = Month.parse(self.value())
+        except (ValueError, ValidationError):
+            return queryset.none()
+        return queryset.filter(period_start__lte=month.last_day, period_end__gte=month.first_day)
+
+
 @admin.register(Payment)
 class PaymentAdmin(ScopedAdmin):
     add_form = PaymentAddForm
-    list_display = [
-        "id",
-        "program",
-        "payee_kind",
-        "beneficiary",
-        "employer",
-        "period_start",
-        "period_end",
-        "amount",
+    list_display = ["__str__", "payee_name", "period", "amount", "status"]
+    list_filter = [
         "status",
+        ("program", admin.RelatedOnlyFieldListFilter),
+        PeriodFilter,
+        RegionSubtreeFilter,
+        ("fund_source", admin.RelatedOnlyFieldListFilter),
+        "payee_kind",
     ]
-    list_filter = ["status", "payee_kind", "program__kind"]
-    search_fields = ["program__code", "beneficiary__name", "employer__name", "external_reference"]
-    list_select_related = ["program", "beneficiary", "employer"]
+    search_fields = [
+        "program__name_zh",
+        "program__code",
+        "beneficiary__name",
+        "employer__name",
+        "external_reference",
+    ]
+    search_help_text = _("Program name or code, payee name, or the payment reference.")
+    list_select_related = ["program", "beneficiary", "employer", "institution"]
     autocomplete_fields = ["program", "beneficiary", "employer", "institution"]
     fields = [
         "program",
@@ -242,6 +303,33 @@ class PaymentAdmin(ScopedAdmin):
         "reason",
     ]
     actions = ["submit_selected", "approve_selected", "mark_paid_selected", "reverse_selected"]
+
+    def refusal_message(self, exc: Exception) -> str:
+        return refusal_text(exc, needs=Role.CLERK)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # The title of a payment names its program and payee (Payment.__str__).
+        return (
+            super().get_queryset(request).select_related("program", "beneficiary", "employer", "institution")
+        )
+
+    @admin.display(description=_("payee"))
+    def payee_name(self, payment: Payment) -> str:
+        payee = payment.payee
+        return getattr(payee, "name", "—") if payee is not None else "—"
+
+    @admin.display(description=_("period"), ordering="period_start")
+    def period(self, payment: Payment) -> str:
+        return payment.period_label()
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        """Only the steps the user's role may take (a clerk submits, a reviewer decides and pays)."""
+        actions = super().get_actions(request)
+        user = request.user
+        for name, role in ACTION_ROLES.items():
+            if name in actions and not (user.is_superuser or user.has_role(role)):
+                del actions[name]
+        return actions
 
     def get_form(
         self, request: HttpRequest, obj: Payment | None = None, change: bool = False, **kwargs: Any
@@ -321,6 +409,7 @@ class PaymentAdmin(ScopedAdmin):
             queryset,
             _("Submitted"),
             lambda p: services.payment_submit(payment=p, actor=request.user),
+            needs=Role.CLERK,
         )
 
     @admin.action(description=_("Approve selected payments"))
@@ -331,6 +420,7 @@ class PaymentAdmin(ScopedAdmin):
             queryset,
             _("Approved"),
             lambda p: services.payment_approve(payment=p, actor=request.user),
+            needs=Role.REVIEWER,
         )
 
     @admin.action(description=_("Mark selected payments paid"))
@@ -341,6 +431,7 @@ class PaymentAdmin(ScopedAdmin):
             queryset,
             _("Marked paid"),
             lambda p: services.payment_mark_paid(payment=p, actor=request.user),
+            needs=Role.REVIEWER,
         )
 
     @admin.action(description=_("Reverse selected paid payments"))
@@ -352,4 +443,16 @@ class PaymentAdmin(ScopedAdmin):
             queryset,
             _("Reversed"),
             lambda p: services.payment_reverse(payment=p, actor=request.user, reason=reason),
+            needs=Role.REVIEWER,
         )
+
+
+register_action_labels(
+    {
+        "submit": _("Submit"),
+        "approve": _("Approve"),
+        "reject": _("Reject"),
+        "mark_paid": _("Mark paid"),
+        "reverse": _("Reverse"),
+    }
+)
