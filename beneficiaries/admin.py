@@ -140,7 +140,7 @@ class MembershipInline(admin.TabularInline):
         return formset
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).select_related("group")
+        return super().get_queryset(request).select_related("group", "beneficiary")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Removing a membership entered by mistake is an edit of the person's groups; the history
@@ -162,6 +162,9 @@ class StatusChangeInline(admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ("-effective_on", "-id")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("beneficiary", "recorded_by")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -244,7 +247,7 @@ class BeneficiaryAdmin(ScopedAdmin):
             )
         return queryset
 
-    @admin.display(description=_("region"), ordering="region__path")
+    @admin.display(description=pgettext_lazy("list column", "region"), ordering="region__path")
     def region_name(self, obj: Beneficiary) -> str:
         return obj.region.name_zh
 

@@ -166,6 +166,11 @@ class GroupMembership(TrackedModel):
         indexes = [models.Index(fields=["group", "valid_from"], name="membership_group_idx")]
 
     def __str__(self) -> str:
+        # Names for people (the admin, the change log); the change entry's label keeps ids, which
+        # cost no query when thousands are written at once.
+        return f"{self.beneficiary.name} · {self.group} · {self.valid_from}–{self.valid_to or ''}"
+
+    def change_label(self) -> str:
         return f"{self.beneficiary_id} ∈ {self.group_id} {self.valid_from}–{self.valid_to or ''}"
 
 
@@ -203,6 +208,9 @@ class StatusChange(TrackedModel):
         ]
 
     def __str__(self) -> str:
+        return f"{self.beneficiary.name} · {self.get_status_display()} · {self.effective_on}"
+
+    def change_label(self) -> str:
         return f"{self.beneficiary_id} {self.status} {self.effective_on}"
 
 
@@ -257,4 +265,7 @@ class FollowUp(TrackedModel):
         ]
 
     def __str__(self) -> str:
+        return f"{self.beneficiary.name} · {self.get_status_display()} · {self.due_on}"
+
+    def change_label(self) -> str:
         return f"{self.beneficiary_id} {self.status} {self.due_on}"

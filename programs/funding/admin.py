@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from programs.funding import services
 from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
@@ -145,6 +146,15 @@ class TrainingInstitutionAdmin(PayeeAdmin):
         )
 
 
+# Roles as a refusal names them (the choices' labels also say what each role does).
+ROLE_NAMES = {
+    Role.CLERK: pgettext_lazy("role", "clerk"),
+    Role.REVIEWER: pgettext_lazy("role", "reviewer"),
+    Role.INSPECTOR: pgettext_lazy("role", "inspector"),
+    Role.ANALYST: pgettext_lazy("role", "analyst"),
+}
+
+
 def refusal_text(exc: Exception, *, needs: str) -> str:
     """A refused step as a clerk should read it. The services raise PermissionDenied for two different
     reasons, and the admin says which: the user's role may not take this step at all (it `needs`
@@ -267,7 +277,9 @@ class PeriodFilter(admin.SimpleListFilter):
 @admin.register(Payment)
 class PaymentAdmin(ScopedAdmin):
     add_form = PaymentAddForm
-    list_display = ["__str__", "payee_name", "period", "amount", "status"]
+    # The title names program, payee, period and status (Payment.__str__); beside it what a reviewer
+    # adds up and where the payee lives.
+    list_display = ["__str__", "amount", "region_name"]
     list_filter = [
         "status",
         ("program", admin.RelatedOnlyFieldListFilter),
@@ -284,7 +296,7 @@ class PaymentAdmin(ScopedAdmin):
         "external_reference",
     ]
     search_help_text = _("Program name or code, payee name, or the payment reference.")
-    list_select_related = ["program", "beneficiary", "employer", "institution"]
+    list_select_related = ["program", "beneficiary", "employer", "institution", "region"]
     autocomplete_fields = ["program", "beneficiary", "employer", "institution"]
     fields = [
         "program",
@@ -313,14 +325,9 @@ class PaymentAdmin(ScopedAdmin):
             super().get_queryset(request).select_related("program", "beneficiary", "employer", "institution")
         )
 
-    @admin.display(description=_("payee"))
-    def payee_name(self, payment: Payment) -> str:
-        payee = payment.payee
-        return getattr(payee, "name", "—") if payee is not None else "—"
-
-    @admin.display(description=_("period"), ordering="period_start")
-    def period(self, payment: Payment) -> str:
-        return payment.period_label()
+    @admin.display(description=pgettext_lazy("list column", "region"), ordering="region__path")
+    def region_name(self, payment: Payment) -> str:
+        return payment.region.name_zh
 
     def get_actions(self, request: HttpRequest) -> Any:
         """Only the steps the user's role may take (a clerk submits, a reviewer decides and pays)."""

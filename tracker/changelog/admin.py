@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from tracker.changelog.display import EMPTY, EntryView, bookkeeping_q, describe_entries
+from tracker.changelog.display import EMPTY, EntryView, bookkeeping_q, describe_entries, object_names
 from tracker.changelog.models import ChangeEntry
 
 # Changes shown per row of the list; the entry's own page shows them all.
@@ -67,8 +67,10 @@ class DescribedChangeList(ChangeList):
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
+        names = object_names(self.result_list)
         for view in describe_entries(self.result_list):
             view.entry.view = view
+            view.entry.object_name = names.get((view.entry.model, view.entry.object_id), view.entry.label)
 
 
 def _view(entry: ChangeEntry) -> EntryView:
@@ -81,15 +83,7 @@ def _view(entry: ChangeEntry) -> EntryView:
 
 @admin.register(ChangeEntry)
 class ChangeEntryAdmin(admin.ModelAdmin):
-    list_display = (
-        "when",
-        "actor_display",
-        "source",
-        "action_display",
-        "model_display",
-        "label",
-        "changes_short",
-    )
+    list_display = ("when", "actor_display", "action_display", "object_display", "changes_short", "source")
     list_display_links = ("when",)
     list_filter = (BookkeepingFilter, "source", ModelFilter)
     search_fields = ("object_id", "actor_name", "request_id", "label")
@@ -145,6 +139,13 @@ class ChangeEntryAdmin(admin.ModelAdmin):
     @admin.display(description=_("object type"), ordering="model")
     def model_display(self, entry: ChangeEntry) -> str:
         return _view(entry).model
+
+    @admin.display(description=_("record"))
+    def object_display(self, entry: ChangeEntry) -> str:
+        name = getattr(entry, "object_name", None)
+        if name is None:
+            name = object_names([entry]).get((entry.model, entry.object_id), entry.label)
+        return format_html('{}<div class="help">{}</div>', name, _view(entry).model)
 
     @admin.display(description=_("changed fields"))
     def changes_short(self, entry: ChangeEntry) -> str:

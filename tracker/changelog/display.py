@@ -117,6 +117,42 @@ def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
     return found if isinstance(found, models.Field) else None
 
 
+def _order(model: type[models.Model] | None, name: str) -> tuple[int, str]:
+    """Fields in the order the model declares them (the form's order), unknown ones last."""
+    if model is None:
+        return (0, name)
+    order = model.__dict__.get("_display_order")
+    if order is None:
+        order = {f.name: i for i, f in enumerate(model._meta.concrete_fields)}
+        model._display_order = order
+    return (order.get(name, len(order)), name)
+
+
+def object_names(entries: Iterable[ChangeEntry]) -> dict[tuple[str, str], str]:
+    """(model label, object id) -> the record's name today, for the entries whose record still
+    exists (a deleted one keeps the label its entry stored): one query per model, with the record's
+    own references joined so its name costs no further query."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for entry in entries:
+        wanted[entry.model].add(entry.object_id)
+    names: dict[tuple[str, str], str] = {}
+    for label, ids in wanted.items():
+        model = model_for(label)
+        if model is None:
+            continue
+        related = [
+            f.name for f in model._meta.concrete_fields if f.many_to_one and not f.name.startswith("cause")
+        ]
+        pk_field = model._meta.pk
+        try:
+            keys = [pk_field.to_python(i) for i in ids]
+        except Exception:
+            continue
+        for obj in model._base_manager.filter(pk__in=keys).select_related(*related):
+            names[(label, str(obj.pk))] = str(obj)
+    return names
+
+
 def _local_time(value: str) -> str:
     try:
         moment = dt.datetime.fromisoformat(value)
@@ -182,13 +218,14 @@ def describe_entries(entries: Iterable[ChangeEntry]) -> list[EntryView]:
     for entry in entries:
         model = model_for(entry.model)
         changes = []
-        for name, pair in (entry.changes or {}).items():
+        for name, pair in sorted((entry.changes or {}).items(), key=lambda item: _order(model, item[0])):
             fld = _field(model, name)
             old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
+            shown_old, shown_new = _render(old, fld, names), _render(new, fld, names)
+            if shown_old == shown_new:
+                continue  # e.g. an empty field of a new record: nothing a reader needs
             label = str(fld.verbose_name) if fld is not None else name
-            changes.append(
-                FieldChange(label=label, old=_render(old, fld, names), new=_render(new, fld, names))
-            )
+            changes.append(FieldChange(label=label, old=shown_old, new=shown_new))
         actor = entry.actor_name
         if entry.actor_id is not None and user_model is not None:
             actor = names.get((user_model, str(entry.actor_id)), actor)
