@@ -164,7 +164,7 @@ def refusal_text(exc: Exception, *, needs: str) -> str:
         return "; ".join(strip_rule_code(m) for m in exc.messages)
     text = str(getattr(exc, "detail", None) or exc)
     if isinstance(exc, PermissionDenied) and text == str(ROLE_REFUSED):
-        return str(_("Your role may not do this: it needs the %(role)s role.") % {"role": Role(needs).label})
+        return str(_("Your role may not do this: it needs the %(role)s role.") % {"role": ROLE_NAMES[needs]})
     if isinstance(exc, PermissionDenied) and text.startswith("MAKER_CHECKER"):
         return str(_("Four-eyes rule (maker-checker): %(rule)s") % {"rule": strip_rule_code(text)})
     return strip_rule_code(text)
