@@ -21,7 +21,7 @@ from programs.funding.rules import money
 from tracker.accounts.choices import Role
 from tracker.accounts.roles import ROLE_REFUSED
 from tracker.admin import RegionSubtreeFilter, ScopedAdmin, strip_rule_code
-from tracker.changelog.display import register_action_labels
+from tracker.changelog.display import person_name, register_action_labels
 from tracker.errors import DomainError
 from tracker.periods import Month
 
@@ -353,10 +353,10 @@ class PaymentAdmin(ScopedAdmin):
             "region",
             "fund_source",
             "status",
-            "created_by",
-            "submitted_by",
-            "approved_by",
-            "paid_by",
+            "created_by_name",
+            "submitted_by_name",
+            "approved_by_name",
+            "paid_by_name",
             "paid_at",
             "external_reference",
             "rejection_reason",
@@ -365,6 +365,23 @@ class PaymentAdmin(ScopedAdmin):
             "reverses",
             "version",
         ]
+
+    # Who took each step, by name (the change log keeps their usernames).
+    @admin.display(description=_("created by"))
+    def created_by_name(self, payment: Payment) -> str:
+        return person_name(payment.created_by) or "—"
+
+    @admin.display(description=_("submitted by"))
+    def submitted_by_name(self, payment: Payment) -> str:
+        return person_name(payment.submitted_by) or "—"
+
+    @admin.display(description=_("approved or rejected by"))
+    def approved_by_name(self, payment: Payment) -> str:
+        return person_name(payment.approved_by) or "—"
+
+    @admin.display(description=_("marked paid by"))
+    def paid_by_name(self, payment: Payment) -> str:
+        return person_name(payment.paid_by) or "—"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Payment | None = None) -> Any:
         if obj is None:

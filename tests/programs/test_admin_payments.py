@@ -35,6 +35,8 @@ def login(user: Any) -> Client:
 
 
 def test_a_payment_is_titled_by_program_payee_period_and_status(clerk, program, person):
+    clerk.last_name, clerk.first_name = "刘", "晓燕"
+    clerk.save()
     payment = services.payment_create(program=program, beneficiary=person, actor=clerk, **MAY)
     with translation.override("zh-hans"):
         title = str(Payment.objects.get(pk=payment.pk))
@@ -43,6 +45,8 @@ def test_a_payment_is_titled_by_program_payee_period_and_status(clerk, program, 
         assert str(payment).endswith("· 2021-05 · Draft")
     page = login(clerk).get(f"{CHANGELIST}{payment.pk}/change/").content.decode()
     assert title in page and f"#{payment.pk} " not in page
+    assert '<div class="readonly">刘晓燕</div>' in page  # who entered it, by name
+    assert "clerk_pingxiang" not in page
     assert title in login(clerk).get(CHANGELIST).content.decode()
     odd = services.payment_create(
         program=program,
