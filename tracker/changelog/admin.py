@@ -55,7 +55,8 @@ class ModelFilter(admin.SimpleListFilter):
         from tracker.changelog.selectors import tracked_models
 
         return sorted(
-            ((m._meta.label_lower, m._meta.verbose_name) for m in tracked_models()), key=lambda c: str(c[1])
+            ((m._meta.label_lower, m._meta.verbose_name_plural) for m in tracked_models()),
+            key=lambda c: str(c[1]),
         )
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -83,7 +84,7 @@ def _view(entry: ChangeEntry) -> EntryView:
 
 @admin.register(ChangeEntry)
 class ChangeEntryAdmin(admin.ModelAdmin):
-    list_display = ("when", "actor_display", "action_display", "object_display", "changes_short", "source")
+    list_display = ("when", "actor_display", "action_display", "object_display", "changes_short")
     list_display_links = ("when",)
     list_filter = (BookkeepingFilter, "source", ModelFilter)
     search_fields = ("object_id", "actor_name", "request_id", "label")
@@ -92,7 +93,6 @@ class ChangeEntryAdmin(admin.ModelAdmin):
     fields = (
         "when",
         "actor_display",
-        "source",
         "action_display",
         "model_display",
         "object_id",
@@ -130,7 +130,12 @@ class ChangeEntryAdmin(admin.ModelAdmin):
     @admin.display(description=_("actor"), ordering="actor_name")
     def actor_display(self, entry: ChangeEntry) -> str:
         view = _view(entry)
-        return format_html('<span title="{}">{}</span>', view.actor_username, view.actor)
+        return format_html(
+            '<span title="{}">{}</span><div class="help">{}</div>',
+            view.actor_username,
+            view.actor,
+            view.source,
+        )
 
     @admin.display(description=_("action"), ordering="action")
     def action_display(self, entry: ChangeEntry) -> str:
