@@ -8,10 +8,15 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone, translation
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from beneficiaries import probes, services
 from beneficiaries.identity import normalise_id_number
@@ -25,7 +30,9 @@ from beneficiaries.models import (
     StatusChange,
 )
 from beneficiaries.names import normalise_name
-from tracker.admin import ScopedAdmin
+from beneficiaries.selectors import memberships_on
+from tracker.admin import RegionSubtreeFilter, ScopedAdmin
+from tracker.changelog.display import register_action_labels, register_derived_fields
 from tracker.errors import DomainError
 from tracker.pii import keyed_hash
 
@@ -53,19 +60,119 @@ class BeneficiaryForm(forms.ModelForm):
         return data
 
 
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = GroupMembership
+        fields = ("group", "valid_from", "valid_to")
+
+    def _post_clean(self) -> None:
+        # The period's rules are the service's (MembershipFormSet.clean), worded for a clerk; the
+        # database's check constraint still backs them, but its own message only names itself.
+        self.instance.validate_constraints = _skip_constraints
+        try:
+            super()._post_clean()
+        finally:
+            del self.instance.validate_constraints
+
+
+def _skip_constraints(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+class MembershipFormSet(BaseInlineFormSet):
+    """The person's group memberships (人员类别) with their validity dates. Checked as one edit by
+    services.beneficiary_memberships_edit (dry run) when the page is submitted, so a refused period
+    shows beside its row; saved by the same service (BeneficiaryAdmin.save_formset)."""
+
+    request: HttpRequest | None = None
+
+    def edits(self) -> tuple[list[services.MembershipEdit], list[Any]]:
+        edits, forms_ = [], []
+        for form in self.forms:
+            instance = form.instance if form.instance.pk is not None else None
+            deleting = self.can_delete and self._should_delete_form(form)
+            if deleting:
+                if instance is not None:
+                    edits.append(
+                        services.MembershipEdit(
+                            group=instance.group,
+                            valid_from=instance.valid_from,
+                            valid_to=instance.valid_to,
+                            membership=instance,
+                            delete=True,
+                        )
+                    )
+                    forms_.append(form)
+                continue
+            if not form.has_changed():
+                continue
+            data = form.cleaned_data
+            edits.append(
+                services.MembershipEdit(
+                    group=data["group"],
+                    valid_from=data["valid_from"],
+                    valid_to=data.get("valid_to"),
+                    membership=instance,
+                )
+            )
+            forms_.append(form)
+        return edits, forms_
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors) or self.request is None:
+            return
+        edits, forms_ = self.edits()
+        if not edits:
+            return
+        try:
+            services.beneficiary_memberships_edit(
+                beneficiary=self.instance, edits=edits, actor=self.request.user, dry_run=True
+            )
+        except ValidationError as exc:
+            for key, messages_ in exc.message_dict.items():
+                parts = key.split(".")
+                if len(parts) == 3 and parts[0] == "memberships" and parts[1].isdigit():
+                    form = forms_[int(parts[1])]
+                    form.add_error(parts[2] if parts[2] in form.fields else None, messages_)
+                else:
+                    raise ValidationError(messages_) from None
+        except (PermissionDenied, DomainError) as exc:
+            raise ValidationError(str(getattr(exc, "detail", None) or exc)) from None
+
+
 class MembershipInline(admin.TabularInline):
     model = GroupMembership
+    form = MembershipForm
+    formset = MembershipFormSet
     fields = ("group", "valid_from", "valid_to")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    verbose_name_plural = _("group memberships (change them through the API or the groups field)")
+    extra = 1
+    ordering = ("-valid_from", "group__code")
+    verbose_name = pgettext_lazy("person", "group")
+    verbose_name_plural = _("Groups (人员类别), with the dates each applies")
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.request = request
+        formset.form.base_fields["valid_from"].initial = timezone.localdate
+        group_field = formset.form.base_fields["group"]
+        group_field.label_from_instance = _group_label
+        return formset
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("group", "beneficiary")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Removing a membership entered by mistake is an edit of the person's groups; the history
+        # keeps it. Ending a membership is done with its end date.
+        return self.has_change_permission(request, obj)
+
+
+def _group_label(group: BeneficiaryGroup) -> str:
+    """A group by its name in the page's language."""
+    if translation.get_language() and not translation.get_language().startswith("zh"):
+        return group.name_en or group.name_zh
+    return group.name_zh
 
 
 class StatusChangeInline(admin.TabularInline):
@@ -75,6 +182,9 @@ class StatusChangeInline(admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ("-effective_on", "-id")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("beneficiary", "recorded_by")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -89,21 +199,38 @@ class ImportForm(forms.Form):
     upsert = forms.BooleanField(label=_("update people already registered (upsert)"), required=False)
 
 
+class GroupFilter(admin.SimpleListFilter):
+    """People who belong to a group (人员类别) today."""
+
+    title = pgettext_lazy("person", "group")
+    parameter_name = "group"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(g.code, _group_label(g)) for g in BeneficiaryGroup.objects.order_by("code")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if not self.value():
+            return queryset
+        members = GroupMembership.objects.filter(
+            memberships_on(timezone.localdate()), group__code=self.value()
+        ).values("beneficiary_id")
+        return queryset.filter(pk__in=members)
+
+
 @admin.register(Beneficiary)
 class BeneficiaryAdmin(ScopedAdmin):
     form = BeneficiaryForm
+    # The columns a clerk works from, sized to fit a 1366-pixel screen with the filters beside them
+    # (base_site.html keeps names and numbers on one line).
     list_display = (
         "name",
         "id_number_masked",
-        "phone_masked",
-        "gender",
-        "birth_date",
-        "region",
+        "region_name",
+        "groups_today",
         "status",
         "status_verified_on",
-        "active",
     )
-    list_filter = ("status", "active", "willing_to_work", ("region", admin.RelatedOnlyFieldListFilter))
+    list_filter = (GroupFilter, RegionSubtreeFilter, "status", "active", "willing_to_work")
     list_select_related = ("region",)
     search_fields = ("name",)
     search_help_text = _("Name prefix, or an exact 18-character identity number.")
@@ -123,6 +250,56 @@ class BeneficiaryAdmin(ScopedAdmin):
     autocomplete_fields = ("region",)
     inlines = (MembershipInline, StatusChangeInline)
     change_list_template = "admin/beneficiaries/beneficiary/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        queryset = super().get_queryset(request)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "beneficiaries_beneficiary_changelist":
+            # Today's groups of the page's people in one query.
+            queryset = queryset.prefetch_related(
+                Prefetch(
+                    "memberships",
+                    queryset=GroupMembership.objects.filter(memberships_on(timezone.localdate()))
+                    .select_related("group")
+                    .order_by("group__code"),
+                    to_attr="memberships_today",
+                )
+            )
+        return queryset
+
+    @admin.display(description=pgettext_lazy("list column", "region"), ordering="region__path")
+    def region_name(self, obj: Beneficiary) -> str:
+        return obj.region.name_zh
+
+    @admin.display(description=pgettext_lazy("person", "groups"))
+    def groups_today(self, obj: Beneficiary) -> str:
+        memberships = getattr(obj, "memberships_today", None)
+        if memberships is None:
+            memberships = obj.memberships.filter(memberships_on(timezone.localdate())).select_related("group")
+        if not memberships:
+            return "—"
+        # One group never breaks across lines; the list breaks between groups.
+        return format_html_join(
+            "、", '<span class="nowrap">{}</span>', ((_group_label(m.group),) for m in memberships)
+        )
+
+    def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:
+        obj = super().save_form(request, form, change)
+        preview = getattr(form, "service_preview", None)
+        if not change and preview is not None:
+            # The inline memberships are checked against the date of birth the identity number gives.
+            obj.birth_date, obj.gender = preview.birth_date, preview.gender
+        return obj
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if not isinstance(formset, MembershipFormSet):
+            super().save_formset(request, form, formset, change)
+            return
+        edits, _forms = formset.edits()
+        if edits:
+            person = Beneficiary.objects.get(pk=form.instance.pk)
+            services.beneficiary_memberships_edit(beneficiary=person, edits=edits, actor=request.user)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:
         term = normalise_id_number(search_term)
@@ -262,3 +439,16 @@ class FollowUpAdmin(ScopedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+register_action_labels(
+    {
+        "deactivate": _("Deactivate"),
+        "close": _("Close"),
+        "pii_reveal": _("Reveal personal data"),
+        "duplicate_probe": _("Registration attempt from another region"),
+    }
+)
+# A person's current employment status only mirrors their latest status change, whose own entry
+# records the fact: updating the mirror is bookkeeping.
+register_derived_fields(Beneficiary, ["status", "status_verified_on"])

@@ -11,6 +11,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from beneficiaries.choices import (
     DeactivationReason,
@@ -46,7 +47,7 @@ class BeneficiaryGroup(TrackedModel):
 
 
 class Beneficiary(TrackedModel):
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     id_number_encrypted = models.TextField(_("identity number (encrypted)"))
     id_number_hash = models.CharField(_("identity number (keyed hash)"), max_length=64, unique=True)
     id_number_masked = models.CharField(_("identity number"), max_length=18)
@@ -74,7 +75,10 @@ class Beneficiary(TrackedModel):
         _("deactivation reason"), max_length=16, choices=DeactivationReason.choices, blank=True
     )
     groups = models.ManyToManyField(
-        BeneficiaryGroup, through="GroupMembership", related_name="beneficiaries", verbose_name=_("groups")
+        BeneficiaryGroup,
+        through="GroupMembership",
+        related_name="beneficiaries",
+        verbose_name=pgettext_lazy("person", "groups"),
     )
 
     # The household region's path, kept by every save (tracker.scope): a county's page goes straight
@@ -139,7 +143,10 @@ class GroupMembership(TrackedModel):
         Beneficiary, verbose_name=_("beneficiary"), on_delete=models.CASCADE, related_name="memberships"
     )
     group = models.ForeignKey(
-        BeneficiaryGroup, verbose_name=_("group"), on_delete=models.PROTECT, related_name="memberships"
+        BeneficiaryGroup,
+        verbose_name=pgettext_lazy("person", "group"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
     )
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
@@ -159,6 +166,11 @@ class GroupMembership(TrackedModel):
         indexes = [models.Index(fields=["group", "valid_from"], name="membership_group_idx")]
 
     def __str__(self) -> str:
+        # Names for people (the admin, the change log); the change entry's label keeps ids, which
+        # cost no query when thousands are written at once.
+        return f"{self.beneficiary.name} · {self.group} · {self.valid_from}–{self.valid_to or ''}"
+
+    def change_label(self) -> str:
         return f"{self.beneficiary_id} ∈ {self.group_id} {self.valid_from}–{self.valid_to or ''}"
 
 
@@ -196,6 +208,9 @@ class StatusChange(TrackedModel):
         ]
 
     def __str__(self) -> str:
+        return f"{self.beneficiary.name} · {self.get_status_display()} · {self.effective_on}"
+
+    def change_label(self) -> str:
         return f"{self.beneficiary_id} {self.status} {self.effective_on}"
 
 
@@ -250,4 +265,7 @@ class FollowUp(TrackedModel):
         ]
 
     def __str__(self) -> str:
+        return f"{self.beneficiary.name} · {self.get_status_display()} · {self.due_on}"
+
+    def change_label(self) -> str:
         return f"{self.beneficiary_id} {self.status} {self.due_on}"

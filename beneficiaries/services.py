@@ -16,8 +16,9 @@ Rules enforced here and why:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -504,6 +505,102 @@ def membership_add(
     with acting(actor):
         membership.save()
     return membership
+
+
+@dataclass(frozen=True)
+class MembershipEdit:
+    """One row of a person's group memberships as a form edits it: `membership` is None for a new
+    one; `delete` removes one entered by mistake (one that ended gets an end date instead, so the
+    history stays)."""
+
+    group: BeneficiaryGroup
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+    membership: GroupMembership | None = None
+    delete: bool = False
+
+
+@atomic_service
+def beneficiary_memberships_edit(
+    *, beneficiary: Beneficiary, edits: Sequence[MembershipEdit], actor: Any, dry_run: bool = False
+) -> list[GroupMembership]:
+    """Add, change and remove a person's group memberships (人员类别) in one step, as the admin's
+    inline form edits them. Every period obeys membership_add's rules — the end not before the start,
+    the start not before the person's birth, and periods of one group never overlapping — checked on
+    the result of all the edits together, so ending one period and starting the next in one save is
+    accepted. Errors name the edited row (`memberships.<index>.<field>`).
+
+    A dry run checks everything and writes nothing; it also accepts a person not yet registered
+    (the admin's add page), whose date of birth the identity number gave (None: not known yet)."""
+    require_role(actor, Role.CLERK)
+    if beneficiary.region_id is not None or not dry_run:
+        require_in_scope(actor, beneficiary)
+    existing: dict[int, GroupMembership] = {}
+    if beneficiary.pk is not None:
+        rows = GroupMembership.objects.filter(beneficiary_id=beneficiary.pk).select_related("group")
+        existing = {m.pk: m for m in (rows if dry_run else rows.select_for_update(of=("self",)))}
+    errors: dict[str, list[str]] = {}
+    # The memberships after the edits: pk (or a new row's index as a string) -> (group, from, to, edit index).
+    result: dict[Any, tuple[int, dt.date, dt.date | None, int | None]] = {
+        pk: (m.group_id, m.valid_from, m.valid_to, None) for pk, m in existing.items()
+    }
+    for index, edit in enumerate(edits):
+        key = f"memberships.{index}"
+        if edit.membership is not None and edit.membership.pk not in existing:
+            raise PermissionDenied(_("This membership belongs to another person."))
+        if edit.delete:
+            result.pop(edit.membership.pk if edit.membership is not None else None, None)
+            continue
+        if edit.valid_to is not None and edit.valid_to < edit.valid_from:
+            errors.setdefault(f"{key}.valid_to", []).append(
+                _("The end of a membership cannot be before its start.")
+            )
+        birth = beneficiary.birth_date
+        if birth is not None and edit.valid_from < birth:
+            errors.setdefault(f"{key}.valid_from", []).append(
+                _("A membership cannot start before the person's date of birth.")
+            )
+        row_key = edit.membership.pk if edit.membership is not None else f"new{index}"
+        result[row_key] = (edit.group.pk, edit.valid_from, edit.valid_to, index)
+    far = dt.date.max
+    rows = sorted(result.values(), key=lambda r: (r[0], r[1]))
+    for before, after in itertools.pairwise(rows):
+        if before[0] == after[0] and (before[2] or far) >= after[1]:
+            index = after[3] if after[3] is not None else before[3]
+            if index is None:
+                continue  # stored overlaps this save did not touch are not this clerk's to answer for
+            group = BeneficiaryGroup.objects.filter(pk=after[0]).first()
+            errors.setdefault(f"memberships.{index}.group", []).append(
+                _("The person is already a member of %(group)s in that period.") % {"group": group}
+            )
+    _raise(errors)
+    if dry_run:
+        return []
+    written: list[GroupMembership] = []
+    with acting(actor):
+        for edit in edits:
+            if edit.delete and edit.membership is not None:
+                existing[edit.membership.pk].delete()
+        for edit in edits:
+            if edit.delete:
+                continue
+            if edit.membership is None:
+                membership = GroupMembership(beneficiary=beneficiary)
+            else:
+                membership = existing[edit.membership.pk]
+                if (membership.group_id, membership.valid_from, membership.valid_to) == (
+                    edit.group.pk,
+                    edit.valid_from,
+                    edit.valid_to,
+                ):
+                    continue
+            membership.group = edit.group
+            membership.valid_from = edit.valid_from
+            membership.valid_to = edit.valid_to
+            membership.validate_row()
+            membership.save()
+            written.append(membership)
+    return written
 
 
 # -- employment status and follow-ups ---------------------------------------------------------------

@@ -22,6 +22,17 @@ DEMO_ACCOUNTS: dict[str, tuple[list[str], str, bool]] = {
     "clerk_wuzhou": ([Role.CLERK], "450400", False),
 }
 
+# Fictional real names (family name, given name) the admin greets each demo user with and the change
+# log names them by; any likeness to a real person is unintended.
+DEMO_NAMES: dict[str, tuple[str, str]] = {
+    "admin": ("周", "立平"),
+    "analyst_national": ("李", "思源"),
+    "clerk_pingxiang": ("刘", "晓燕"),
+    "reviewer_pingxiang": ("陈", "志明"),
+    "inspector_jiangxi": ("黄", "文静"),
+    "clerk_wuzhou": ("覃", "海涛"),
+}
+
 # Every role may view every domain app in the admin; these are the models each role may add and
 # change there (the services still decide who may do what; this only shapes the admin's forms).
 DOMAIN_APPS = {"regions", "changelog", "beneficiaries", "funding"}
@@ -69,6 +80,7 @@ def seed_demo_accounts(password: str = DEMO_PASSWORD) -> list[str]:
             user = User(username=username)
             created.append(username)
         user.region = region
+        user.last_name, user.first_name = DEMO_NAMES.get(username, ("", ""))
         user.is_superuser = superuser
         user.is_staff = True
         user.is_active = True

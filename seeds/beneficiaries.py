@@ -20,6 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from faker import Faker
 
 from beneficiaries.choices import EmploymentStatus, Gender, StatusSource
@@ -180,7 +181,7 @@ def seed_beneficiaries(stdout: Any) -> None:
     admin = User.objects.filter(is_superuser=True, is_active=True).order_by("id").first()
     seed_beneficiary_groups(admin)
     if admin is None:
-        stdout.write("beneficiaries: no administrator account; example people skipped\n")
+        stdout.write(_("Beneficiaries: no administrator account; example people skipped.") + "\n")
         return
     rng = random.Random(SEED)
     fake = Faker("zh_CN")
@@ -240,4 +241,8 @@ def seed_beneficiaries(stdout: Any) -> None:
                     effective_on=recent,
                     source=recent_source,
                 )
-    stdout.write(f"Beneficiaries: {created} example people added ({Beneficiary.objects.count()} in total).\n")
+    stdout.write(
+        _("Beneficiaries: %(created)d example people added (%(total)d in total).")
+        % {"created": created, "total": Beneficiary.objects.count()}
+        + "\n"
+    )

@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from programs.funding import services
 from programs.funding.choices import (
@@ -171,7 +172,8 @@ def seed_programs(admin: User, stdout: Any) -> int:
         missing = set(item.get("eligible_groups") or []) - known_groups
         if missing:
             stdout.write(
-                f"  program {item['code']} skipped: beneficiary groups not seeded yet: {sorted(missing)}"
+                _("  program %(code)s skipped: beneficiary groups not seeded yet: %(missing)s")
+                % {"code": item["code"], "missing": ", ".join(sorted(missing))}
             )
             continue
         services.program_create(actor=admin, fields=_program_fields(item))
@@ -398,7 +400,7 @@ def seed_payments(admin: User, stdout: Any) -> int:
 
     done = set(Payment.objects.filter(cause_label=SEED_CAUSE).values_list("cause_object_id", flat=True))
     if not Beneficiary.objects.exists():
-        stdout.write("  no beneficiaries seeded yet: example payments skipped")
+        stdout.write(_("  no beneficiaries seeded yet: example payments skipped"))
         return 0
     today = timezone.localdate()
     programs = Program.objects.select_related("region").order_by("code")
@@ -467,7 +469,10 @@ def seed_payments(admin: User, stdout: Any) -> int:
                     )
                     _walk(payment, target, clerk, reviewer, as_of)
             except (ValidationError, PermissionDenied, Conflict) as exc:
-                stdout.write(f"  payment {program.code} -> #{person.pk} skipped: {exc}")
+                stdout.write(
+                    _("  payment %(program)s to %(person)s skipped: %(why)s")
+                    % {"program": program.code, "person": person.name, "why": exc}
+                )
                 continue
             if is_reviewed:
                 reviewed += 1
@@ -482,12 +487,16 @@ def seed_payments(admin: User, stdout: Any) -> int:
 def seed_funding(stdout: Any) -> None:
     admin = User.objects.filter(is_superuser=True, is_active=True).order_by("id").first()
     if admin is None:
-        stdout.write("funding: no administrator account; skipped")
+        stdout.write(_("Programs and payments: no administrator account; skipped."))
         return
     sources = seed_fund_sources(admin)
     programs = seed_programs(admin, stdout)
     payees = seed_payees(admin)
     payments = seed_payments(admin, stdout)
     stdout.write(
-        f"funding: {sources} fund sources, {programs} programs, {payees} payees, {payments} payments added"
+        _(
+            "Programs and payments: %(sources)d fund sources, %(programs)d programs, %(payees)d payees, "
+            "%(payments)d payments added."
+        )
+        % {"sources": sources, "programs": programs, "payees": payees, "payments": payments}
     )

@@ -16,8 +16,10 @@ log's last check.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -25,9 +27,13 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from tracker.changelog.display import describe_entries
 from tracker.changelog.entries import ChangeEntry
 from tracker.errors import DomainError
 from tracker.scope import ScopedQuerySet
+
+# Newest entries a history page shows (the API's history pages through all of them).
+HISTORY_LIMIT = 500
 
 
 def scoped_choices(queryset: models.QuerySet, request: HttpRequest) -> models.QuerySet:
@@ -95,13 +101,21 @@ class ScopedAdmin(admin.ModelAdmin):
                 if self.errors:
                     return
                 try:
-                    admin_obj.save_via_service(request, copy.copy(self.instance), self, change, dry_run=True)
+                    # What the service would write (e.g. the date of birth an identity number gives),
+                    # for inline forms checked after this one (ScopedAdmin.save_form).
+                    self.service_preview = admin_obj.save_via_service(
+                        request, copy.copy(self.instance), self, change, dry_run=True
+                    )
                 except ValidationError as exc:
                     add_service_errors(self, exc)
                 except (PermissionDenied, DomainError) as exc:
-                    self.add_error(None, str(getattr(exc, "detail", None) or exc))
+                    self.add_error(None, admin_obj.refusal_message(exc))
 
         return form_class if request.method != "POST" else ServiceCheckedForm
+
+    def refusal_message(self, exc: Exception) -> str:
+        """A service's refusal (403, 409) as the form shows it."""
+        return strip_rule_code(str(getattr(exc, "detail", None) or exc))
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         with transaction.atomic():
@@ -121,15 +135,59 @@ class ScopedAdmin(admin.ModelAdmin):
             "title": _("Change history: %s") % obj,
             "object": obj,
             "opts": self.model._meta,
-            "entries": entries[:500],
+            "entries": describe_entries(entries[:HISTORY_LIMIT]),
+            "time_zone": settings.TIME_ZONE,
         }
         return TemplateResponse(request, "admin/tracker/change_history.html", context)
+
+
+class RegionSubtreeFilter(admin.SimpleListFilter):
+    """Records within a region's subtree (萍乡市 and everything under it), offered down to the county
+    level within the user's own region; the model must be region-scoped (tracker.scope)."""
+
+    title = _("region (with the areas under it)")
+    parameter_name = "within"
+    deepest_levels_offered = 2  # below the user's home region: e.g. a city clerk sees its counties
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        from tracker.regions.models import Region
+
+        regions = list(Region.objects.writable_by(request.user).only("code", "name_zh", "path"))
+        if not regions:
+            return []
+        top = min(region.path.count("/") for region in regions)
+        offered = []
+        for region in sorted(regions, key=lambda r: r.path):
+            depth = region.path.count("/") - top
+            if depth <= self.deepest_levels_offered:
+                offered.append((region.code, "\u3000" * depth + region.name_zh))
+        return offered
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if not self.value():
+            return queryset
+        from tracker.regions.models import Region
+
+        path = Region.objects.filter(code=self.value()).values_list("path", flat=True).first()
+        return queryset.within(path) if path else queryset.none()
+
+
+RULE_CODE = re.compile(r"^([A-Z][A-Z0-9_]{2,})[:：]\s*")
+
+
+def strip_rule_code(text: str) -> str:
+    """`MAX_UNITS: at most 6 months` -> `at most 6 months [MAX_UNITS]`: a clerk reads the sentence
+    first; the rule's CODE stays at the end, to quote when asking for help (the API's problem details
+    keep it in front, for machines)."""
+    match = RULE_CODE.match(text)
+    return f"{text[match.end() :]} [{match.group(1)}]" if match else text
 
 
 def add_service_errors(form: Any, exc: ValidationError) -> None:
     """A service's ValidationError on the form: beside the field it names, else at the top."""
     pairs = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
     for field, messages in pairs:
+        messages = [strip_rule_code(m) for m in messages]
         if field in form.fields:
             form.add_error(field, messages)
         else:

@@ -59,15 +59,16 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def _csv_value(value: Any) -> str:
+def _csv_value(value: Any, labels: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return (
-            timezone.localtime(value).isoformat(timespec="seconds")
-            if timezone.is_aware(value)
-            else value.isoformat()
-        )
+        local = timezone.localtime(value) if timezone.is_aware(value) else value
+        if labels:
+            # For people: `2021-05-31 14:03:00` in settings.TIME_ZONE, which Excel reads as a
+            # date and time (it leaves ISO 8601's `T` and offset as text).
+            return local.strftime("%Y-%m-%d %H:%M:%S")
+        return local.isoformat(timespec="seconds")
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
@@ -97,7 +98,7 @@ def csv_stream(
     yield codecs.BOM_UTF8 + buffer.take().encode()
     count = 0
     for row in rows:
-        writer.writerow([_csv_value(v) for v in row])
+        writer.writerow([_csv_value(v, labels) for v in row])
         count += 1
         if count % ROWS_PER_CHUNK == 0:
             yield buffer.take().encode()

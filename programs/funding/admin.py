@@ -13,12 +13,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from programs.funding import services
 from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
 from programs.funding.rules import money
-from tracker.admin import ScopedAdmin
+from tracker.accounts.choices import Role
+from tracker.accounts.roles import ROLE_REFUSED
+from tracker.admin import RegionSubtreeFilter, ScopedAdmin, strip_rule_code
+from tracker.changelog.display import person_name, register_action_labels
 from tracker.errors import DomainError
+from tracker.periods import Month
 
 
 @admin.register(FundSource)
@@ -141,21 +146,53 @@ class TrainingInstitutionAdmin(PayeeAdmin):
         )
 
 
+# Roles as a refusal names them (the choices' labels also say what each role does).
+ROLE_NAMES = {
+    Role.CLERK: pgettext_lazy("role", "clerk"),
+    Role.REVIEWER: pgettext_lazy("role", "reviewer"),
+    Role.INSPECTOR: pgettext_lazy("role", "inspector"),
+    Role.ANALYST: pgettext_lazy("role", "analyst"),
+}
+
+
+def refusal_text(exc: Exception, *, needs: str) -> str:
+    """A refused step as a clerk should read it. The services raise PermissionDenied for two different
+    reasons, and the admin says which: the user's role may not take this step at all (it `needs`
+    another role), or the four-eyes rule (maker-checker) stops this user on this payment, though a
+    colleague may; a rule's CODE prefix is for machines and is not shown."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(strip_rule_code(m) for m in exc.messages)
+    text = str(getattr(exc, "detail", None) or exc)
+    if isinstance(exc, PermissionDenied) and text == str(ROLE_REFUSED):
+        return str(_("Your role may not do this: it needs the %(role)s role.") % {"role": ROLE_NAMES[needs]})
+    if isinstance(exc, PermissionDenied) and text.startswith("MAKER_CHECKER"):
+        return str(_("Four-eyes rule (maker-checker): %(rule)s") % {"rule": strip_rule_code(text)})
+    return strip_rule_code(text)
+
+
 def _run(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, verb: str, call: Any
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    verb: str,
+    call: Any,
+    *,
+    needs: str,
 ) -> None:
     done = 0
-    for payment in queryset.order_by("pk"):
+    for payment in queryset.select_related("program", "beneficiary", "employer", "institution").order_by(
+        "pk"
+    ):
         try:
             call(payment)
             done += 1
         except (ValidationError, PermissionDenied, DomainError) as exc:
-            text = (
-                "; ".join(exc.messages)
-                if isinstance(exc, ValidationError)
-                else str(getattr(exc, "detail", exc))
+            modeladmin.message_user(
+                request,
+                _("%(payment)s: not done. %(why)s")
+                % {"payment": payment, "why": refusal_text(exc, needs=needs)},
+                messages.ERROR,
             )
-            modeladmin.message_user(request, f"#{payment.pk}: {text}", messages.ERROR)
     if done:
         modeladmin.message_user(
             request, _("%(verb)s: %(n)d payment(s).") % {"verb": verb, "n": done}, messages.SUCCESS
@@ -207,23 +244,59 @@ class PaymentAddForm(forms.ModelForm):
         return data
 
 
+ACTION_ROLES = {
+    "submit_selected": Role.CLERK,
+    "approve_selected": Role.REVIEWER,
+    "mark_paid_selected": Role.REVIEWER,
+    "reverse_selected": Role.REVIEWER,
+}
+
+
+class PeriodFilter(admin.SimpleListFilter):
+    """Payments whose period overlaps a month; the months offered are those payments start in."""
+
+    title = _("period")
+    parameter_name = "month"
+
+    most_months_offered = 36
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        months = model_admin.get_queryset(request).dates("period_start", "month", order="DESC")
+        return [(f"{m:%Y-%m}", f"{m:%Y-%m}") for m in months[: self.most_months_offered]]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if not self.value():
+            return queryset
+        try:
+            month = Month.parse(self.value())
+        except (ValueError, ValidationError):
+            return queryset.none()
+        return queryset.filter(period_start__lte=month.last_day, period_end__gte=month.first_day)
+
+
 @admin.register(Payment)
 class PaymentAdmin(ScopedAdmin):
     add_form = PaymentAddForm
-    list_display = [
-        "id",
-        "program",
-        "payee_kind",
-        "beneficiary",
-        "employer",
-        "period_start",
-        "period_end",
-        "amount",
+    # The title names program, payee, period and status (Payment.__str__); beside it what a reviewer
+    # adds up and where the payee lives.
+    list_display = ["__str__", "amount", "region_name"]
+    list_filter = [
         "status",
+        ("program", admin.RelatedOnlyFieldListFilter),
+        PeriodFilter,
+        RegionSubtreeFilter,
+        ("fund_source", admin.RelatedOnlyFieldListFilter),
+        "payee_kind",
     ]
-    list_filter = ["status", "payee_kind", "program__kind"]
-    search_fields = ["program__code", "beneficiary__name", "employer__name", "external_reference"]
-    list_select_related = ["program", "beneficiary", "employer"]
+    search_fields = [
+        "program__name_zh",
+        "program__code",
+        "beneficiary__name",
+        "employer__name",
+        "external_reference",
+    ]
+    search_help_text = _("Program name or code, payee name, or the payment reference.")
+    list_select_related = ["program", "beneficiary", "employer", "institution", "region"]
     autocomplete_fields = ["program", "beneficiary", "employer", "institution"]
     fields = [
         "program",
@@ -243,6 +316,28 @@ class PaymentAdmin(ScopedAdmin):
     ]
     actions = ["submit_selected", "approve_selected", "mark_paid_selected", "reverse_selected"]
 
+    def refusal_message(self, exc: Exception) -> str:
+        return refusal_text(exc, needs=Role.CLERK)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # The title of a payment names its program and payee (Payment.__str__).
+        return (
+            super().get_queryset(request).select_related("program", "beneficiary", "employer", "institution")
+        )
+
+    @admin.display(description=pgettext_lazy("list column", "region"), ordering="region__path")
+    def region_name(self, payment: Payment) -> str:
+        return payment.region.name_zh
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        """Only the steps the user's role may take (a clerk submits, a reviewer decides and pays)."""
+        actions = super().get_actions(request)
+        user = request.user
+        for name, role in ACTION_ROLES.items():
+            if name in actions and not (user.is_superuser or user.has_role(role)):
+                del actions[name]
+        return actions
+
     def get_form(
         self, request: HttpRequest, obj: Payment | None = None, change: bool = False, **kwargs: Any
     ) -> Any:
@@ -258,10 +353,10 @@ class PaymentAdmin(ScopedAdmin):
             "region",
             "fund_source",
             "status",
-            "created_by",
-            "submitted_by",
-            "approved_by",
-            "paid_by",
+            "created_by_name",
+            "submitted_by_name",
+            "approved_by_name",
+            "paid_by_name",
             "paid_at",
             "external_reference",
             "rejection_reason",
@@ -270,6 +365,23 @@ class PaymentAdmin(ScopedAdmin):
             "reverses",
             "version",
         ]
+
+    # Who took each step, by name (the change log keeps their usernames).
+    @admin.display(description=_("created by"))
+    def created_by_name(self, payment: Payment) -> str:
+        return person_name(payment.created_by) or "—"
+
+    @admin.display(description=_("submitted by"))
+    def submitted_by_name(self, payment: Payment) -> str:
+        return person_name(payment.submitted_by) or "—"
+
+    @admin.display(description=_("approved or rejected by"))
+    def approved_by_name(self, payment: Payment) -> str:
+        return person_name(payment.approved_by) or "—"
+
+    @admin.display(description=_("marked paid by"))
+    def paid_by_name(self, payment: Payment) -> str:
+        return person_name(payment.paid_by) or "—"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Payment | None = None) -> Any:
         if obj is None:
@@ -321,6 +433,7 @@ class PaymentAdmin(ScopedAdmin):
             queryset,
             _("Submitted"),
             lambda p: services.payment_submit(payment=p, actor=request.user),
+            needs=Role.CLERK,
         )
 
     @admin.action(description=_("Approve selected payments"))
@@ -331,6 +444,7 @@ class PaymentAdmin(ScopedAdmin):
             queryset,
             _("Approved"),
             lambda p: services.payment_approve(payment=p, actor=request.user),
+            needs=Role.REVIEWER,
         )
 
     @admin.action(description=_("Mark selected payments paid"))
@@ -341,6 +455,7 @@ class PaymentAdmin(ScopedAdmin):
             queryset,
             _("Marked paid"),
             lambda p: services.payment_mark_paid(payment=p, actor=request.user),
+            needs=Role.REVIEWER,
         )
 
     @admin.action(description=_("Reverse selected paid payments"))
@@ -352,4 +467,16 @@ class PaymentAdmin(ScopedAdmin):
             queryset,
             _("Reversed"),
             lambda p: services.payment_reverse(payment=p, actor=request.user, reason=reason),
+            needs=Role.REVIEWER,
         )
+
+
+register_action_labels(
+    {
+        "submit": _("Submit"),
+        "approve": _("Approve"),
+        "reject": _("Reject"),
+        "mark_paid": _("Mark paid"),
+        "reverse": _("Reverse"),
+    }
+)

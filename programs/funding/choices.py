@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ProgramKind(models.TextChoices):
@@ -19,7 +20,7 @@ class ProgramKind(models.TextChoices):
 
 
 class PayeeKind(models.TextChoices):
-    PERSON = "person", _("Person")
+    PERSON = "person", pgettext_lazy("payee kind", "Person")
     EMPLOYER = "employer", _("Employer")
     INSTITUTION = "institution", _("Training institution")
 

@@ -6,6 +6,7 @@ transition and all money live in services.py, the only door through which paymen
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import re
 from typing import Any, ClassVar
@@ -612,7 +613,25 @@ class Payment(TrackedModel):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.program_id} {self.amount} ({self.status})"
+        """What a clerk calls a payment: program, payee, period and status, e.g.
+        `萍乡市公益性岗位补贴 · 周示例 · 2021-05 · 已批准` (select the program and payees with it)."""
+        if self.program_id is None:
+            return str(_("New payment"))
+        payee = self.payee
+        payee_name = getattr(payee, "name", None) or "—"
+        return " · ".join(
+            (self.program.name_zh, payee_name, self.period_label(), str(self.get_status_display()))
+        )
+
+    def period_label(self) -> str:
+        """`2021-05` for a calendar month, `2021-05-03–2021-05-20` otherwise."""
+        start, end = self.period_start, self.period_end
+        if start is None or end is None:
+            return ""
+        next_day = end + dt.timedelta(days=1)
+        if start.day == 1 and next_day.day == 1 and (start.year, start.month) == (end.year, end.month):
+            return f"{start:%Y-%m}"
+        return f"{start.isoformat()}–{end.isoformat()}"
 
     def change_label(self) -> str:
         return f"payment #{self.pk} {self.amount} {self.status}"[:255]

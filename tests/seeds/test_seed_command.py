@@ -48,3 +48,22 @@ def test_seed_is_complete_idempotent_and_verifiable(db, regions):
 def test_seed_if_empty_does_nothing_on_a_seeded_database(db, regions, capsys):
     call_command("seed", "--if-empty")
     assert "already seeded" in capsys.readouterr().out
+
+
+def test_seed_speaks_the_configured_language_with_a_progress_bar(db, regions, settings):
+    import io
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    out, err = io.StringIO(), io.StringIO()
+    call_command("seed", password="pw-demo-test", stdout=out, stderr=err)
+    assert "已载入" in out.getvalue() and "新建演示账户" in out.getvalue()
+    assert "人员：新增示例人员" in out.getvalue()
+    bar = err.getvalue()
+    assert "载入初始数据" in bar and "5/5" in bar and "政策项目与资金发放" in bar
+    # Demo users carry fictional real names, which the admin greets them with.
+    clerk = User.objects.get(username="clerk_pingxiang")
+    assert (clerk.last_name, clerk.first_name) == ("刘", "晓燕")
+    settings.LANGUAGE_CODE = "en"
+    out = io.StringIO()
+    call_command("seed", "--if-empty", stdout=out)
+    assert "already seeded" in out.getvalue()

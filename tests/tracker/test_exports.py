@@ -61,6 +61,17 @@ def test_csv_has_a_bom_and_neutralises_formulas():
     assert rows[2][1].startswith("'=") and rows[2][2] == "-12.50"
 
 
+def test_csv_times_read_as_excel_dates_for_people_and_iso_for_machines():
+    from django.utils import timezone
+
+    moment = timezone.make_aware(dt.datetime(2021, 6, 1, 0, 30), dt.UTC)  # 08:30 in Asia/Shanghai
+    rows = [(1, "张三", decimal.Decimal("1"), None, moment)]
+    people = list(csv.reader(io.StringIO(b"".join(csv_stream(COLUMNS, rows)).decode("utf-8-sig"))))
+    assert people[1][4] == "2021-06-01 08:30:00"
+    machines = b"".join(csv_stream(COLUMNS, rows, labels=False)).decode("utf-8-sig")
+    assert "2021-06-01T08:30:00+08:00" in machines
+
+
 @pytest.mark.parametrize("stream", [csv_stream, xlsx_stream])
 def test_first_bytes_leave_before_any_row_is_read(stream):
     def rows():

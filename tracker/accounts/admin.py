@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tracker.accounts.models import LoginLockout, User
 
@@ -9,7 +10,14 @@ from tracker.accounts.models import LoginLockout, User
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     fieldsets = (*DjangoUserAdmin.fieldsets, (_("Region scope"), {"fields": ("region",)}))
-    list_display = ("username", "region", "is_superuser", "is_active")
+    list_display = ("username", "full_name", "region", "is_superuser", "is_active")
+    search_fields = ("username", "last_name", "first_name")
+
+    @admin.display(description=pgettext_lazy("person", "name"), ordering="last_name")
+    def full_name(self, user: User) -> str:
+        # Family name first, as Chinese names are written (the admin's welcome line does the same).
+        return f"{user.last_name}{user.first_name}" or "—"
+
     list_filter = ("is_superuser", "is_active", "groups")
     autocomplete_fields = ("region",)
 

@@ -1,14 +1,22 @@
 """`python manage.py seed`: regions, roles, demo accounts and the example records of every app.
 
 Idempotent: running it again changes nothing that is already there. Every record goes through the
-services that enforce its rules, and the change log shows source `seed`.
+services that enforce its rules, and the change log shows source `seed`. A progress bar (on standard
+error, like `import_beneficiaries`) advances step by step and names the step running; messages follow
+LANGUAGE_CODE (Chinese by default).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from tqdm import tqdm
 
 from seeds.accounts import DEMO_PASSWORD, seed_demo_accounts, seed_roles
 from seeds.beneficiaries import seed_beneficiaries
@@ -17,8 +25,23 @@ from seeds.reference import seed_regions
 from tracker.changelog.context import Source, command_context
 
 
+class BarSafeOutput:
+    """The steps' own messages, printed above the progress bar instead of through it."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        text = str(text).rstrip("\n")
+        if text:
+            tqdm.write(text, file=self.stream)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 class Command(BaseCommand):
-    help = "Load regions, roles, demo accounts and example records (idempotent)."
+    help = gettext_lazy("Load regions, roles, demo accounts and example records (idempotent).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--password", default=DEMO_PASSWORD, help="Password of the demo accounts.")
@@ -27,18 +50,41 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with translation.override(settings.LANGUAGE_CODE):
+            self.seed(options)
+
+    def seed(self, options: dict[str, Any]) -> None:
         from tracker.regions.models import Region
 
         if options["if_empty"] and Region.objects.exists():
-            self.stdout.write("Database already seeded; nothing to do.")
+            self.stdout.write(_("Database already seeded; nothing to do."))
             return
+        out = BarSafeOutput(self.stdout._out)
+        found: dict[str, Any] = {}
+        # Each app's example records, in dependency order.
+        steps: list[tuple[str, Callable[[], Any]]] = [
+            (_("regions"), lambda: found.__setitem__("regions", seed_regions())),
+            (_("roles"), seed_roles),
+            (
+                _("demo accounts"),
+                lambda: found.__setitem__("created", seed_demo_accounts(options["password"])),
+            ),
+            (_("beneficiaries"), lambda: seed_beneficiaries(out)),
+            (_("programs and payments"), lambda: seed_funding(out)),
+        ]
         with command_context("seed", source=Source.SEED):
-            regions = seed_regions()
-            seed_roles()
-            created = seed_demo_accounts(options["password"])
-            # Each app's example records, in dependency order.
-            seed_beneficiaries(self.stdout)
-            seed_funding(self.stdout)
+            bar = tqdm(total=len(steps), desc=_("Seeding"), unit=_("step"), file=self.stderr._out)
+            try:
+                for name, step in steps:
+                    bar.set_postfix_str(name, refresh=True)
+                    step()
+                    bar.update(1)
+            finally:
+                bar.close()
+        created = found.get("created") or []
         self.stdout.write(
-            self.style.SUCCESS(f"Seeded {regions} regions; demo accounts created: {created or 'none new'}")
+            self.style.SUCCESS(
+                _("Seeded %(regions)d regions; demo accounts created: %(created)s")
+                % {"regions": found["regions"], "created": ", ".join(created) if created else _("none new")}
+            )
         )
