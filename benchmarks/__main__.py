@@ -29,7 +29,7 @@ def main() -> None:
         help="size of the read data set against the issue's (1.0: 110,000 people, 200,000 payments, "
         "~420,000 change entries)",
     )
-    parser.add_argument("--reps", type=int, default=15, help="A/B request pairs timed per read case")
+    parser.add_argument("--reps", type=int, default=21, help="A/B request pairs timed per read case")
     parser.add_argument(
         "--only",
         default="",
