@@ -7,10 +7,23 @@ import datetime as dt
 import io
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from benchmarks.harness import Row, stopwatch
 
 IMPORT_TARGET = 0.5  # the import must reach at least half the rate of a plain bulk_create
+
+
+@dataclass
+class Context:
+    """What every case is given: the engine, the sizes asked for, and the read data set once built."""
+
+    engine: str
+    rows: int
+    scale: float
+    reps: int
+    data: Any = None
 
 
 def generate_people(count: int, *, start: int, seed: int) -> list[dict[str, str]]:
@@ -117,7 +130,8 @@ def reset_peak_rss() -> float | None:
     return peak_rss_mib()
 
 
-def beneficiary_import(*, engine: str, rows: int) -> list[Row]:
+def beneficiary_import(ctx: Context) -> list[Row]:
+    engine, rows = ctx.engine, ctx.rows
     from beneficiaries.imports import ImportRejected, beneficiaries_import
     from seeds.beneficiaries import seed_beneficiary_groups
     from tracker.changelog.context import Source, command_context
@@ -169,4 +183,19 @@ def beneficiary_import(*, engine: str, rows: int) -> list[Row]:
     ]
 
 
-ALL: dict[str, Callable[..., list[Row]]] = {"beneficiary_import": beneficiary_import}
+def _reads(name: str) -> Callable[[Context], list[Row]]:
+    def run(ctx: Context) -> list[Row]:
+        from benchmarks import reads
+
+        return getattr(reads, name)(ctx)
+
+    return run
+
+
+ALL: dict[str, Callable[[Context], list[Row]]] = {
+    "beneficiary_import": beneficiary_import,
+    "reads": _reads("read_cases"),
+    "scope_scaling": _reads("scope_scaling"),
+    "exports": _reads("exports"),
+    "verify": _reads("verify"),
+}
