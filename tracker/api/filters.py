@@ -79,7 +79,27 @@ class StrictFilterBackend(DjangoFilterBackend):
     filter", a trimmed value or "the last one", so a client's mistake returned a list it did not ask
     for, or one its schema did not describe."""
 
+    _keys_cache: dict[type, frozenset[str]] = {}
+
+    def _declared_keys(self, filterset_class: type) -> frozenset[str]:
+        keys = self._keys_cache.get(filterset_class)
+        if keys is None:
+            keys = frozenset(
+                key
+                for name, filter_ in filterset_class.base_filters.items()
+                for key in _query_keys(name, filter_)
+            )
+            self._keys_cache[filterset_class] = keys
+        return keys
+
     def filter_queryset(self, request: Any, queryset: QuerySet, view: Any) -> QuerySet:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return queryset
+        if not self._declared_keys(filterset_class).intersection(request.query_params):
+            # No filter asked for: building the filter set and its form would change nothing (a good
+            # share of a short page's time).
+            return queryset
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
