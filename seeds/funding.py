@@ -150,6 +150,7 @@ def _condition_fields(item: dict[str, Any]) -> dict[str, Any]:
         "employer_industries": list(item.get("employer_industries") or []),
         "excludes_prior_work_for_training": bool(item.get("excludes_prior_work_for_training")),
         "min_contract_months": item.get("min_contract_months"),
+        "rural_posts_exclude_urban_insured": bool(item.get("rural_posts_exclude_urban_insured")),
     }
 
 
