@@ -563,6 +563,10 @@ class SubsidyRun(TrackedModel):
     payments = models.JSONField(_("payments"), default=list, blank=True)
     skipped = models.JSONField(_("skipped assignments"), default=list, blank=True)
 
+    # Each payment has its own change entry; the run's entry keeps its counts, total and reasons (the
+    # row hash still covers the list, so an altered list fails verification).
+    changelog_exclude: ClassVar[frozenset[str]] = frozenset({"payments"})
+
     class Meta:
         verbose_name = _("post subsidy run")
         verbose_name_plural = _("post subsidy runs")

@@ -63,6 +63,7 @@ from programs.posts.models import (
 )
 from programs.posts.payee_accounts import store_account
 from programs.posts.selectors import (
+    CHUNK,
     county_standards,
     held_in,
     late_days,
@@ -1161,7 +1162,45 @@ def assessment_create(
 # -- the monthly subsidy run ---------------------------------------------------------------------------
 
 
-def _facts(assignments: list[Assignment], month: Month, region_path: str) -> list[rules.MonthFacts]:
+@dataclass(frozen=True)
+class _Holding:
+    """An assignment as the run reads it: the columns it decides on, not a model instance (a
+    province's run reads tens of thousands)."""
+
+    pk: int
+    post_id: int
+    beneficiary_id: int
+    start_date: dt.date
+    end_date: dt.date | None
+    contract_signed_on: dt.date | None
+
+
+def _holdings(region_path: str, month: Month) -> list[_Holding]:
+    return [
+        _Holding(*row)
+        for row in Assignment.objects.within(region_path)
+        .filter(held_in(month))
+        .order_by("id")
+        .values_list("pk", "post_id", "beneficiary_id", "start_date", "end_date", "contract_signed_on")
+    ]
+
+
+def _people(ids: Sequence[int]) -> dict[int, Beneficiary]:
+    """The holders, with the columns the payment rules read (region, whether still in the
+    registry), in one query per chunk of ids."""
+    found: dict[int, Beneficiary] = {}
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), CHUNK):
+        for person in Beneficiary.objects.filter(pk__in=ordered[start : start + CHUNK]).only(
+            "id", "name", "region_id", "active", "deactivated_on"
+        ):
+            found[person.pk] = person
+    return found
+
+
+def _facts(
+    holdings: list[_Holding], posts: Mapping[int, Post], month: Month, region_path: str
+) -> list[rules.MonthFacts]:
     """What the run needs for each assignment, in a constant number of queries: the month's
     attendance and unqualified assessments of the region, and the payments already caused."""
     attendance = {
@@ -1175,28 +1214,26 @@ def _facts(assignments: list[Assignment], month: Month, region_path: str) -> lis
         .filter(rating=Rating.UNQUALIFIED, period_start__lte=month.last_day, period_end__gte=month.first_day)
         .values_list("assignment_id", "period")
     )
-    paid = paid_months([a.pk for a in assignments], month)
+    paid = paid_months([h.pk for h in holdings], month)
     return [
         rules.MonthFacts(
-            start=a.start_date,
-            end=a.end_date,
-            standard=a.post.monthly_standard,
-            contract_signed_on=a.contract_signed_on,
-            attendance=attendance.get(a.pk),
-            unqualified_period=unqualified.get(a.pk),
-            paid_by=paid.get(a.pk),
+            start=h.start_date,
+            end=h.end_date,
+            standard=posts[h.post_id].monthly_standard,
+            contract_signed_on=h.contract_signed_on,
+            attendance=attendance.get(h.pk),
+            unqualified_period=unqualified.get(h.pk),
+            paid_by=paid.get(h.pk),
         )
-        for a in assignments
+        for h in holdings
     ]
 
 
-def _skip(
-    assignment: Assignment, codes: list[str], message: str, payment: int | None = None
-) -> dict[str, Any]:
+def _skip(holding: _Holding, codes: list[str], message: str, payment: int | None = None) -> dict[str, Any]:
     return {
-        "assignment": assignment.pk,
-        "post": assignment.post_id,
-        "beneficiary": assignment.beneficiary_id,
+        "assignment": holding.pk,
+        "post": holding.post_id,
+        "beneficiary": holding.beneficiary_id,
         "code": codes[0],
         "codes": codes,
         "message": message,
@@ -1230,60 +1267,60 @@ def subsidy_run_create(
         raise ValidationError(
             {"month": [f"{rules.MONTH_IN_FUTURE}: " + _("%(month)s has not begun.") % {"month": str(month)}]}
         )
-    assignments = list(
-        Assignment.objects.within(region.path)
-        .filter(held_in(month))
-        .select_related("post__program__region", "beneficiary")
-        .order_by("id")
-    )
-    plans = [rules.plan_month(month, facts) for facts in _facts(assignments, month, region.path)]
-    skipped: list[dict[str, Any]] = []
-    items: list[PaymentItem] = []
-    payable: list[Assignment] = []
-    for assignment, plan in zip(assignments, plans, strict=True):
-        if plan.code:
-            skipped.append(_skip(assignment, [plan.code], plan.message, plan.payment))
-            continue
-        items.append(
-            PaymentItem(
-                program=assignment.post.program,
-                beneficiary=assignment.beneficiary,
-                period_start=plan.period_start,
-                period_end=plan.period_end,
-                # One person-month (the program's unit) paid at the prorated amount: the month counts
-                # once against a program's maximum months, whatever part of it was worked.
-                quantity=1,
-                unit_amount=plan.amount,
-                amount=plan.amount,
-                reason=_("Post subsidy %(month)s, %(post)s")
-                % {"month": str(month), "post": assignment.post.title},
-                cause=assignment,
-            )
+    holdings = _holdings(region.path, month)
+    posts = {
+        post.pk: post
+        for post in Post.objects.filter(pk__in={h.post_id for h in holdings}).select_related(
+            "program__region"
         )
-        payable.append(assignment)
+    }
+    plans = [rules.plan_month(month, facts) for facts in _facts(holdings, posts, month, region.path)]
+    skipped: list[dict[str, Any]] = []
+    payable = [(h, plan) for h, plan in zip(holdings, plans, strict=True) if not plan.code]
+    for holding, plan in zip(holdings, plans, strict=True):
+        if plan.code:
+            skipped.append(_skip(holding, [plan.code], plan.message, plan.payment))
+    people = _people([h.beneficiary_id for h, _plan in payable])
+    items = [
+        PaymentItem(
+            program=posts[holding.post_id].program,
+            beneficiary=people[holding.beneficiary_id],
+            period_start=plan.period_start,
+            period_end=plan.period_end,
+            # One person-month (the program's unit) paid at the prorated amount: the month counts
+            # once against a program's maximum months, whatever part of it was worked.
+            quantity=1,
+            unit_amount=plan.amount,
+            amount=plan.amount,
+            reason=_("Post subsidy %(month)s, %(post)s")
+            % {"month": str(month), "post": posts[holding.post_id].title},
+            cause=Assignment(pk=holding.pk),
+        )
+        for holding, plan in payable
+    ]
     result = payments_create_batch(
         items=items, actor=actor, submit=True, skip_refused=True, today=today, dry_run=dry_run
     )
     for index, error in sorted(result.refused.items()):
-        skipped.append(_skip(payable[index], result.refusal_codes(index), "; ".join(error.messages)))
-    created_for = [a for index, a in enumerate(payable) if index not in result.refused]
+        skipped.append(_skip(payable[index][0], result.refusal_codes(index), "; ".join(error.messages)))
+    created_for = [h for index, (h, _plan) in enumerate(payable) if index not in result.refused]
     payments = [
         {
             "payment": payment.pk,
-            "assignment": assignment.pk,
-            "beneficiary": assignment.beneficiary_id,
+            "assignment": holding.pk,
+            "beneficiary": holding.beneficiary_id,
             "period_start": payment.period_start.isoformat(),
             "period_end": payment.period_end.isoformat(),
             "amount": str(payment.amount),
         }
-        for assignment, payment in zip(created_for, result.created, strict=True)
+        for holding, payment in zip(created_for, result.created, strict=True)
     ]
     skipped.sort(key=lambda row: row["assignment"])
     run = SubsidyRun(
         region=region,
         month=str(month),
         created_by=actor,
-        considered=len(assignments),
+        considered=len(holdings),
         paid_count=len(payments),
         skipped_count=len(skipped),
         already_paid_count=sum(1 for row in skipped if row["code"] == rules.ALREADY_PAID),
