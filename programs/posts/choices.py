@@ -3,6 +3,7 @@ and assessments are recorded, and what a personnel change is."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PostCategory(models.TextChoices):
@@ -26,9 +27,10 @@ class UrbanRural(models.TextChoices):
 
 
 class PostStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    SUSPENDED = "suspended", _("Suspended")
-    CLOSED = "closed", _("Closed")
+    # Contexts: "Open" and "Closed" of a follow-up read differently in Chinese.
+    OPEN = "open", pgettext_lazy("post status", "Open")
+    SUSPENDED = "suspended", pgettext_lazy("post status", "Suspended")
+    CLOSED = "closed", pgettext_lazy("post status", "Closed")
 
 
 class EmployingUnit(models.TextChoices):
@@ -65,8 +67,8 @@ class PersonnelChangeKind(models.TextChoices):
 
 
 class PersonnelChangeStatus(models.TextChoices):
-    REPORTED = "reported", _("Reported")
-    APPROVED = "approved", _("Approved")
+    REPORTED = "reported", pgettext_lazy("personnel change", "Reported")
+    APPROVED = "approved", pgettext_lazy("personnel change", "Approved")
 
 
 class AttendanceSource(models.TextChoices):

@@ -22,6 +22,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from programs.posts.choices import (
     AssessmentPeriodKind,
@@ -160,8 +161,8 @@ class Post(TrackedModel):
     program = models.ForeignKey(
         "funding.Program", verbose_name=_("program"), on_delete=models.PROTECT, related_name="posts"
     )
-    opened_on = models.DateField(_("opened on"))
-    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    opened_on = models.DateField(pgettext_lazy("post", "opened on"))
+    closed_on = models.DateField(pgettext_lazy("post", "closed on"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=PostStatus.choices, default=PostStatus.OPEN)
     justification = models.TextField(
         _("why the post was set"),
