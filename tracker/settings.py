@@ -194,6 +194,7 @@ SPECTACULAR_SETTINGS = {
         "EmploymentStatusEnum": "beneficiaries.choices.EmploymentStatus",
         "FollowUpStatusEnum": "beneficiaries.choices.FollowUpStatus",
         "DeactivationReasonEnum": "beneficiaries.choices.DeactivationReason",
+        "AttendanceSourceEnum": "programs.posts.choices.AttendanceSource",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -466,3 +466,27 @@ def test_lists_cost_the_same_queries_at_page_sizes_2_and_50(api, clerk, make_pos
     client = api(clerk)
     client.get(url)  # warm the per-request caches (roles, token)
     assert _list_queries(client, url, 2) == _list_queries(client, url, 50)
+
+
+def test_the_person_file_shows_their_posts(api, clerk, post, person, hire):
+    held = hire(post, person, payee_account_kind="bank_card", payee_account="6217000010001234567")
+    sections = {
+        s["key"]: s["data"]
+        for s in api(clerk).get(f"/api/v1/beneficiaries/{person.pk}/file/").json()["sections"]
+    }
+    assert sections["posts"] == [
+        {
+            "assignment": held.pk,
+            "post": post.pk,
+            "post_title": post.title,
+            "region": VILLAGE,
+            "region_name": "示例东村",
+            "category": "cleaning",
+            "start_date": "2021-01-01",
+            "end_date": None,
+            "end_reason": "",
+            "contract_kind": "labour_contract",
+            "contract_signed_on": "2021-01-01",
+            "payee_account": "6217***********4567",
+        }
+    ]

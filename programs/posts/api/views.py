@@ -35,11 +35,11 @@ from programs.posts.api.serializers import (
     HireSerializer,
     HoldingFieldsSerializer,
     PersonnelChangeSerializer,
+    PostReasonSerializer,
     PostSerializer,
     PostStandardSerializer,
     PostStandardUpdateSerializer,
     PostWriteSerializer,
-    ReasonSerializer,
     ReplacementSerializer,
     ReplaceSerializer,
     SubsidyRunCreateSerializer,
@@ -167,18 +167,18 @@ class PostViewSet(TrackerModelViewSet):
         on = _date_param(request, "on") or timezone.localdate()
         return Response(read_rows(AssignmentSerializer, roster_on(post=post, on=on)))
 
-    def _move(self, request: Request, service: Any, body: Any = ReasonSerializer) -> Response:
+    def _move(self, request: Request, service: Any, body: Any = PostReasonSerializer) -> Response:
         return self.write_action(
             request, lambda post, **data: service(post=post, actor=request.user, **data), body=body
         )
 
-    @extend_schema(request=ReasonSerializer, responses=PostSerializer, parameters=[IF_MATCH_PARAMETER])
+    @extend_schema(request=PostReasonSerializer, responses=PostSerializer, parameters=[IF_MATCH_PARAMETER])
     @action(detail=True, methods=["post"], filterset_class=None)
     def suspend(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """open → suspended: no one is hired while suspended."""
         return self._move(request, services.post_suspend)
 
-    @extend_schema(request=ReasonSerializer, responses=PostSerializer, parameters=[IF_MATCH_PARAMETER])
+    @extend_schema(request=PostReasonSerializer, responses=PostSerializer, parameters=[IF_MATCH_PARAMETER])
     @action(detail=True, methods=["post"], filterset_class=None)
     def resume(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """suspended → open."""
