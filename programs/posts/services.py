@@ -879,7 +879,7 @@ def attendance_errors(
         if assignment.pk in seen:
             errors.add(
                 "assignment",
-                "DUPLICATE_ROW",
+                rules.DUPLICATE_ROW,
                 _("the holder is already in row %(row)s."),
                 {"row": seen[assignment.pk] + 1},
             )
