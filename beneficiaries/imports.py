@@ -446,6 +446,12 @@ def _cell_problem(name: str, value: Any) -> str | None:
     return None
 
 
+def cell_problem(name: str, value: Any) -> str | None:
+    """The cell rules every spreadsheet import shares (formula cells, error cells, NUL characters, a
+    value a spreadsheet would run as a formula), for other apps' imports (e.g. attendance)."""
+    return _cell_problem(name, value)
+
+
 @dataclass
 class _Columns:
     by_index: dict[int, str]  # file column index -> field
@@ -975,6 +981,8 @@ __all__ = [
     "ImportResult",
     "ProbeLimitExceeded",
     "beneficiaries_import",
+    "cell_problem",
+    "max_bytes",
     "read_table",
     "template",
 ]

@@ -1,4 +1,5 @@
-"""Seed step: fund sources, programs, employers, a training institution and example payments.
+"""Seed step: fund sources, programs, employers, a training institution and example payments (post
+subsidies excepted: the posts seed pays those through its subsidy runs).
 
 Everything goes through programs.funding.services, so seeded records obey every rule and appear in
 the change log (source `seed`); the people paid are chosen so that no rule refuses them (their
@@ -151,6 +152,7 @@ def _condition_fields(item: dict[str, Any]) -> dict[str, Any]:
         "employer_industries": list(item.get("employer_industries") or []),
         "excludes_prior_work_for_training": bool(item.get("excludes_prior_work_for_training")),
         "min_contract_months": item.get("min_contract_months"),
+        "rural_posts_exclude_urban_insured": bool(item.get("rural_posts_exclude_urban_insured")),
     }
 
 
@@ -408,6 +410,10 @@ def seed_payments(admin: User, stdout: Any) -> int:
     seeded = len(done)
     reviewed = unreviewed = 0
     for program in programs:
+        if program.kind == ProgramKind.PUBLIC_WELFARE_POST:
+            # Post subsidies are paid only to people who hold a post that month, by the monthly
+            # subsidy run over their assignments (seeds/posts.py), never as free-standing payments.
+            continue
         if program.standard_amount is None:
             continue  # no standard to pay by: the amount is decided case by case
         if program.payee_kind != PayeeKind.PERSON and not (

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "beneficiaries",
     # programs
     "programs.funding",
+    "programs.posts",
     # seed data and the `seed` command
     "seeds",
 ]
@@ -203,6 +204,7 @@ SPECTACULAR_SETTINGS = {
         "EmploymentStatusEnum": "beneficiaries.choices.EmploymentStatus",
         "FollowUpStatusEnum": "beneficiaries.choices.FollowUpStatus",
         "DeactivationReasonEnum": "beneficiaries.choices.DeactivationReason",
+        "AttendanceSourceEnum": "programs.posts.choices.AttendanceSource",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -258,6 +260,9 @@ LOGGING = {
 FOLLOW_UP_DUE_DAYS = env_int("FOLLOW_UP_DUE_DAYS", 15)
 # Dynamic monitoring: a person's employment status is stale after this many days without verification.
 MONITORING_INTERVAL_DAYS = env_int("MONITORING_INTERVAL_DAYS", 90)
+# A personnel change of a public-welfare post (hire, end, replacement) reported more than this many
+# days after it took effect is marked late (programs.posts).
+POST_CHANGE_LATE_DAYS = env_int("POST_CHANGE_LATE_DAYS", 30)
 # Largest beneficiary import accepted, in bytes.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 # Most rows one beneficiary import may hold (empty rows count).

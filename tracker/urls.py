@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("tracker.api.jobs")),
     path("", include("beneficiaries.api.urls")),
     path("", include("programs.funding.api.urls")),
+    path("", include("programs.posts.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -194,6 +194,14 @@ class Program(TrackedModel):
             "(e.g. 6); empty means no such condition."
         ),
     )
+    rural_posts_exclude_urban_insured = models.BooleanField(
+        _("rural posts exclude people with urban employee social insurance"),
+        default=False,
+        help_text=_(
+            "A public-welfare post program whose rural posts are only for people not covered by urban "
+            "employee social insurance (Fujian: 未参加城镇职工社会保险的，可享受岗位补贴)."
+        ),
+    )
     policy_reference = models.CharField(_("policy reference"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     assumption = models.TextField(
@@ -312,6 +320,10 @@ class Program(TrackedModel):
         if self.excludes_prior_work_for_training and self.kind != ProgramKind.WORK_FOR_TRAINING:
             errors.setdefault("excludes_prior_work_for_training", []).append(
                 _("Only a work-for-training program excludes people who already had work-for-training.")
+            )
+        if self.rural_posts_exclude_urban_insured and self.kind != ProgramKind.PUBLIC_WELFARE_POST:
+            errors.setdefault("rural_posts_exclude_urban_insured", []).append(
+                _("Only a public-welfare post program has rural posts.")
             )
         if self.min_contract_months is not None and not (1 <= self.min_contract_months <= 120):
             errors.setdefault("min_contract_months", []).append(_("Between 1 and 120 months."))

@@ -63,6 +63,7 @@ PROGRAM_FIELDS: tuple[str, ...] = (
     "required_employment_statuses",
     "excludes_prior_work_for_training",
     "min_contract_months",
+    "rural_posts_exclude_urban_insured",
     "policy_reference",
     "notes",
     "assumption",

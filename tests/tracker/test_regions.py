@@ -17,7 +17,17 @@ def test_subtree_is_one_query(regions):
     with CaptureQueriesContext(connection) as queries:
         codes = set(Region.objects.within(regions["360300"].path).values_list("code", flat=True))
     assert len(queries) == 1
-    assert codes == {"360300", "360323", "3603X1"}  # the city, 芦溪县 and the scenic area
+    # The city, 芦溪县, the scenic area and its (made-up) townships and villages of the posts seed.
+    assert codes == {
+        "360300",
+        "360323",
+        "3603X1",
+        "3603X1901",
+        "3603X1901001",
+        "3603X1901002",
+        "3603X1902",
+        "3603X1902001",
+    }
 
 
 def test_api_filters(api, analyst):
