@@ -24,14 +24,18 @@ DEMO_ACCOUNTS: dict[str, tuple[list[str], str, bool]] = {
 
 # Every role may view every domain app in the admin; these are the models each role may add and
 # change there (the services still decide who may do what; this only shapes the admin's forms).
-DOMAIN_APPS = {"regions", "changelog", "beneficiaries", "funding"}
+DOMAIN_APPS = {"regions", "changelog", "beneficiaries", "funding", "vouchers"}
 ROLE_WRITES: dict[str, dict[str, set[str]]] = {
     Role.CLERK: {
         "beneficiaries": {"beneficiary", "groupmembership", "statuschange", "followup"},
         "funding": {"payment", "employer", "traininginstitution"},
+        "vouchers": {"course", "coursesession", "voucher", "workertrainingprofile"},
     },
     # Reviewers set up programs and approve payments (change_payment carries the approval actions).
-    Role.REVIEWER: {"funding": {"program", "payment"}},
+    Role.REVIEWER: {
+        "funding": {"program", "payment", "traininginstitution"},
+        "vouchers": {"vouchertype", "voucherplan", "trainingallowance"},
+    },
     Role.INSPECTOR: {},
     Role.ANALYST: {},
 }

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("tracker.api.changes")),
     path("", include("beneficiaries.api.urls")),
     path("", include("programs.funding.api.urls")),
+    path("", include("programs.vouchers.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

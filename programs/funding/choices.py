@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ProgramKind(models.TextChoices):
@@ -88,5 +89,5 @@ class InstitutionStatus(models.TextChoices):
     """Whether a training institution may take new trainees and be paid (vouchers, programs/vouchers):
     a suspended one keeps its records but takes no new enrolments or voucher redemptions."""
 
-    ACTIVE = "active", _("Active")
-    SUSPENDED = "suspended", _("Suspended")
+    ACTIVE = "active", pgettext_lazy("institution status", "Active")
+    SUSPENDED = "suspended", pgettext_lazy("institution status", "Suspended")
