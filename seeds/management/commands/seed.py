@@ -14,6 +14,7 @@ from seeds.accounts import DEMO_PASSWORD, seed_demo_accounts, seed_roles
 from seeds.beneficiaries import seed_beneficiaries
 from seeds.funding import seed_funding
 from seeds.reference import seed_regions
+from seeds.vouchers import seed_vouchers
 from tracker.changelog.context import Source, command_context
 
 
@@ -39,6 +40,7 @@ class Command(BaseCommand):
             # Each app's example records, in dependency order.
             seed_beneficiaries(self.stdout)
             seed_funding(self.stdout)
+            seed_vouchers(self.stdout)
         self.stdout.write(
             self.style.SUCCESS(f"Seeded {regions} regions; demo accounts created: {created or 'none new'}")
         )
