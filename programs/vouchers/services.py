@@ -187,21 +187,14 @@ def voucher_type_update(
     """Changes apply to vouchers redeemed from now on. Who a type pays and the program that pays it
     stay once vouchers exist (their holders were told)."""
     _unknown(fields, VOUCHER_TYPE_FIELDS)
-    _check_setup_writer(actor, voucher_type.region)
-    fixed = {name for name in ("payee", "program", "code") if name in fields}
-    if any(getattr(voucher_type, name) != fields[name] for name in fixed) and voucher_type.vouchers.exists():
-        raise ValidationError(
-            {name: [_("Vouchers of this type exist; this cannot change.")] for name in sorted(fixed)}
-        )
-    for name, value in fields.items():
-        setattr(voucher_type, name, value)
-    _check_setup_writer(actor, voucher_type.region)
-    voucher_type.validate_row(dry_run=dry_run)
-    if dry_run:
-        return voucher_type
-    with acting(actor):
-        voucher_type.save()
-    return voucher_type
+    return _update_setup(
+        voucher_type,
+        actor=actor,
+        fields=fields,
+        fixed=("payee", "program", "code"),
+        message=_("Vouchers of this type exist; this cannot change."),
+        dry_run=dry_run,
+    )
 
 
 @atomic_service
@@ -225,21 +218,40 @@ def voucher_plan_update(
     vouchers stay. A cap lowered below what is already issued refuses every further issue."""
     _unknown(fields, VOUCHER_PLAN_FIELDS)
     plan = VoucherPlan.objects.select_for_update().select_related("region", "type__region").get(pk=plan.pk)
-    _check_setup_writer(actor, plan.region)
-    fixed = {name for name in ("region", "year", "type") if name in fields}
-    if any(getattr(plan, name) != fields[name] for name in fixed) and plan.vouchers.exists():
-        raise ValidationError(
-            {name: [_("The plan has vouchers; this cannot change.")] for name in sorted(fixed)}
-        )
+    return _update_setup(
+        plan,
+        actor=actor,
+        fields=fields,
+        fixed=("region", "year", "type"),
+        message=_("The plan has vouchers; this cannot change."),
+        dry_run=dry_run,
+    )
+
+
+def _update_setup(
+    record: VoucherType | VoucherPlan,
+    *,
+    actor: Any,
+    fields: Mapping[str, Any],
+    fixed: Sequence[str],
+    message: str,
+    dry_run: bool,
+) -> Any:
+    """Change a type or a plan: by a reviewer of its region before and after the change; the `fixed`
+    fields stay once vouchers exist (their holders were told)."""
+    _check_setup_writer(actor, record.region)
+    changing = sorted(name for name in fixed if name in fields and getattr(record, name) != fields[name])
+    if changing and record.vouchers.exists():
+        raise ValidationError({name: [message] for name in changing})
     for name, value in fields.items():
-        setattr(plan, name, value)
-    _check_setup_writer(actor, plan.region)
-    plan.validate_row(dry_run=dry_run)
+        setattr(record, name, value)
+    _check_setup_writer(actor, record.region)
+    record.validate_row(dry_run=dry_run)
     if dry_run:
-        return plan
+        return record
     with acting(actor):
-        plan.save()
-    return plan
+        record.save()
+    return record
 
 
 @atomic_service

@@ -16,13 +16,14 @@ from django.utils import timezone
 
 from beneficiaries.choices import Gender
 from beneficiaries.identity import make_id_number
-from beneficiaries.models import ID_NUMBER_PURPOSE, Beneficiary, BeneficiaryGroup, GroupMembership
+from beneficiaries.models import ID_NUMBER_PURPOSE, Beneficiary, GroupMembership
 from programs.funding.choices import PayeeKind, ProgramKind, Unit
 from programs.funding.models import FundSource, Program
 from programs.vouchers import services
 from programs.vouchers.choices import ClaimChannel, FaceValueRule, VoucherPayee, VoucherStatus
 from programs.vouchers.models import Course, CourseSession, Voucher, VoucherPlan, VoucherType
 from seeds.factories.funding import ProgramFactory, TrainingInstitutionFactory
+from tests.programs.conftest import make_group
 from tracker.geo import Point, destination
 from tracker.pii import encrypt, keyed_hash, mask_id_number
 from tracker.regions.models import Region
@@ -32,14 +33,6 @@ _serial = itertools.count(1)
 # 萍乡市安源区, a square near the city centre (WGS-84).
 SITE = Point(27.6229, 113.8543)
 ID_PREFIX = {"360300": "360302", "450400": "450403", "360000": "360302", "620623": "620623"}
-
-
-def make_group(code: str) -> BeneficiaryGroup:
-    group = BeneficiaryGroup.objects.filter(code=code).first()
-    if group is None:
-        group = BeneficiaryGroup(code=code, name_zh=code, name_en=code)
-        group.save()
-    return group
 
 
 def make_holder(
@@ -217,6 +210,30 @@ def near_site(meters: float = 50.0, bearing: float = 90.0) -> Point:
     return destination(SITE, bearing, meters)
 
 
+def check_in_at_site(
+    voucher: Voucher,
+    session: CourseSession,
+    actor: Any,
+    *,
+    meters: float = 50.0,
+    at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> Any:
+    """A WGS-84 check-in `meters` east of the site, at the session's start unless `at` says otherwise
+    (and the server's clock at that moment unless `now` does)."""
+    point = near_site(meters)
+    at = at or session.starts_at
+    return services.voucher_check_in(
+        voucher=voucher,
+        session=session,
+        actor=actor,
+        latitude=point.latitude,
+        longitude=point.longitude,
+        at=at,
+        now=now or at,
+    )
+
+
 @pytest.fixture
 def issue(clerk: Any, plan: VoucherPlan, holder_in: Callable[..., Beneficiary]) -> Callable[..., Voucher]:
     def build(person: Beneficiary | None = None, **kwargs: Any) -> Voucher:
@@ -251,15 +268,7 @@ def walk(clerk: Any, course: Course, now: dt.datetime) -> Callable[..., Voucher]
         if to == VoucherStatus.ENROLLED:
             return voucher
         for session in sessions(course)[:attend]:
-            services.voucher_check_in(
-                voucher=voucher,
-                session=session,
-                actor=clerk,
-                latitude=near_site().latitude,
-                longitude=near_site().longitude,
-                at=session.starts_at,
-                now=session.starts_at,
-            )
+            check_in_at_site(voucher, session, clerk)
         done = now + dt.timedelta(days=7)
         voucher = services.voucher_complete(
             voucher=voucher,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from programs.funding.choices import InstitutionStatus
 from programs.vouchers.choices import VoucherStatus
 from programs.vouchers.models import Course, CourseSession, Voucher
-from tests.vouchers.conftest import near_site, sessions
+from tests.vouchers.conftest import check_in_at_site, sessions
 from tracker.changelog.models import ChangeEntry
 
 pytestmark = pytest.mark.django_db
@@ -26,20 +26,8 @@ def login(user) -> Client:
 
 
 def test_a_voucher_page_shows_its_check_ins_and_payments(clerk, outsider, issue, walk, course):
-    from programs.vouchers import services
-
     voucher = walk(issue(), VoucherStatus.ENROLLED)
-    session = sessions(course)[0]
-    far = near_site(2000)
-    services.voucher_check_in(
-        voucher=voucher,
-        session=session,
-        actor=clerk,
-        latitude=far.latitude,
-        longitude=far.longitude,
-        at=session.starts_at,
-        now=session.starts_at,
-    )
+    check_in_at_site(voucher, sessions(course)[0], clerk, meters=2000)
     page = login(clerk).get(f"/admin/vouchers/voucher/{voucher.pk}/change/")
     assert page.status_code == 200
     text = page.content.decode()

@@ -620,3 +620,76 @@ def test_voucher_list_query_count_is_constant(api, clerk, issue, walk):
     for target in (S.REDEEMED, S.COMPLETED, S.CLAIMED, S.ENROLLED):
         walk(issue(), target)
     assert count(500) == few
+
+
+def test_the_outsider_neither_sees_nor_changes_courses_sessions_or_types(
+    api, outsider, clerk, course, voucher_type, institution
+):
+    session = sessions(course)[0]
+    client = api(outsider)
+    for path in (
+        f"/api/v1/courses/{course.pk}/",
+        f"/api/v1/course-sessions/{session.pk}/",
+        f"/api/v1/voucher-types/{voucher_type.pk}/",
+        f"/api/v1/training-institutions/{institution.pk}/",
+        f"/api/v1/training-institutions/{institution.pk}/vouchers/",
+    ):
+        assert client.get(path).status_code == 404, path
+    assert client.patch(f"/api/v1/courses/{course.pk}/", {"title": "x"}, format="json").status_code == 404
+    assert (
+        client.patch(f"/api/v1/course-sessions/{session.pk}/", {"title": "x"}, format="json").status_code
+        == 404
+    )
+    body = {
+        "institution": institution.pk,
+        "title": "x",
+        "occupation_code": "1",
+        "occupation_name": "x",
+        "level": "none",
+        "hours": 1,
+        "fee": "1.00",
+        "subsidy_standard": "1.00",
+        "starts_on": "2030-01-01",
+        "ends_on": "2030-01-02",
+        "site_latitude": 27.6,
+        "site_longitude": 113.8,
+    }
+    assert "institution" in client.post("/api/v1/courses/", body, format="json").json()["errors"]
+    # Writing into another region with a visible reference is refused by the service's scope door.
+    wuzhou_body = {"name": "梧州示例学校", "uscc": make_uscc("450403", 901, kind="52"), "region": "360300"}
+    assert client.post("/api/v1/training-institutions/", wuzhou_body, format="json").status_code == 403
+    assert not Course.objects.exclude(pk=course.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/voucher-types/",
+        "/api/v1/voucher-plans/",
+        "/api/v1/courses/",
+        "/api/v1/course-sessions/",
+        "/api/v1/training-institutions/",
+        "/api/v1/certificates/",
+    ],
+)
+def test_list_query_counts_do_not_grow(path, api, clerk, make_type, make_plan, make_course, issue, walk):
+    clerk.roles  # noqa: B018
+    client = api(clerk)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(path, {"page_size": 500})
+        assert response.status_code == 200, response.json()
+        return len(ctx.captured_queries)
+
+    def add() -> None:
+        voucher_type = make_type()
+        make_plan(voucher_type)
+        make_course(title=f"课程{voucher_type.pk}")
+        walk(issue(), S.COMPLETED)
+
+    add()
+    few = count()
+    for _ in range(3):
+        add()
+    assert count() == few
