@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from programs.funding.choices import PayeeKind, ProgramKind, Unit
@@ -375,7 +376,8 @@ class CourseSession(TrackedModel):
         indexes = [models.Index(fields=["course", "starts_at"], name="session_course_start_idx")]
 
     def __str__(self) -> str:
-        return f"{self.title or self.course_id} {self.starts_at:%Y-%m-%d %H:%M}"
+        when = timezone.localtime(self.starts_at).strftime("%Y-%m-%d %H:%M") if self.starts_at else ""
+        return f"{self.title} {when}".strip() if self.title else f"{self.course.title} {when}".strip()
 
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.starts_at >= self.ends_at:
@@ -562,7 +564,7 @@ class CheckIn(TrackedModel):
 
     def __str__(self) -> str:
         verdict = _("accepted") if self.accepted else self.get_rejection_display()
-        return f"{self.at:%Y-%m-%d %H:%M} {verdict}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {verdict}"
 
 
 class Certificate(TrackedModel):
@@ -618,7 +620,7 @@ class Evaluation(TrackedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.voucher_id}: {self.course_rating}/{self.institution_rating}"
+        return f"{self.voucher}: {self.course_rating}/{self.institution_rating}"
 
 
 class WorkerTrainingProfile(TrackedModel):
@@ -649,7 +651,7 @@ class WorkerTrainingProfile(TrackedModel):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"{self.beneficiary_id}: {self.ui_contribution_months}"
+        return str(self.beneficiary) if self.beneficiary_id else ""
 
 
 class TrainingAllowance(TrackedModel):
