@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     # programs
     "programs.funding",
     "programs.posts",
+    "programs.vouchers",
     # seed data and the `seed` command
     "seeds",
 ]
@@ -205,6 +206,12 @@ SPECTACULAR_SETTINGS = {
         "FollowUpStatusEnum": "beneficiaries.choices.FollowUpStatus",
         "DeactivationReasonEnum": "beneficiaries.choices.DeactivationReason",
         "AttendanceSourceEnum": "programs.posts.choices.AttendanceSource",
+        "InstitutionStatusEnum": "programs.funding.choices.InstitutionStatus",
+        "VoucherStatusEnum": "programs.vouchers.choices.VoucherStatus",
+        "SkillLevelEnum": "programs.vouchers.choices.SkillLevel",
+        "RegionLevelEnum": "tracker.regions.choices.RegionLevel",
+        "DatumEnum": "programs.vouchers.choices.Datum",
+        "ClaimChannelEnum": "programs.vouchers.choices.ClaimChannel",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -274,6 +281,13 @@ IMPORT_XLSX_MAX_SHARED_STRINGS_BYTES = env_int("IMPORT_XLSX_MAX_SHARED_STRINGS_B
 # Identity numbers registered outside a user's region that one user may submit in imports per hour
 # (beneficiaries/probes.py); beyond it imports answer 429.
 DUPLICATE_PROBE_LIMIT = env_int("DUPLICATE_PROBE_LIMIT", 20)
+# Training vouchers (programs/vouchers): subsidised trainings one person may take per calendar year
+# (the national rule, 国办发〔2019〕24号: 每人每年享受职业培训补贴不超过 3 次); minutes before a session
+# starts that a check-in is accepted; wrong claim proofs that lock claiming a voucher, and how long.
+VOUCHER_MAX_SUBSIDISED_PER_YEAR = env_int("VOUCHER_MAX_SUBSIDISED_PER_YEAR", 3, minimum=1)
+VOUCHER_CHECK_IN_EARLY_MINUTES = env_int("VOUCHER_CHECK_IN_EARLY_MINUTES", 15, minimum=0)
+VOUCHER_CLAIM_MAX_FAILURES = env_int("VOUCHER_CLAIM_MAX_FAILURES", 5, minimum=1)
+VOUCHER_CLAIM_LOCK_SECONDS = env_int("VOUCHER_CLAIM_LOCK_SECONDS", 3600, minimum=1)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("beneficiaries.api.urls")),
     path("", include("programs.funding.api.urls")),
     path("", include("programs.posts.api.urls")),
+    path("", include("programs.vouchers.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

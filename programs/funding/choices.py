@@ -83,3 +83,11 @@ LIVE_STATUSES = (
 # Payments that count against the program's annual budget.
 COMMITTED_STATUSES = (PaymentStatus.SUBMITTED, PaymentStatus.APPROVED)
 BUDGET_STATUSES = (PaymentStatus.SUBMITTED, PaymentStatus.APPROVED, PaymentStatus.PAID)
+
+
+class InstitutionStatus(models.TextChoices):
+    """Whether a training institution may take new trainees and be paid (vouchers, programs/vouchers):
+    a suspended one keeps its records but takes no new enrolments or voucher redemptions."""
+
+    ACTIVE = "active", pgettext_lazy("institution status", "Active")
+    SUSPENDED = "suspended", pgettext_lazy("institution status", "Suspended")

@@ -27,6 +27,7 @@ from programs.funding.choices import (
     LIVE_STATUSES,
     EmployerSize,
     Industry,
+    InstitutionStatus,
     PayeeKind,
     PaymentStatus,
     ProgramKind,
@@ -402,6 +403,18 @@ class TrainingInstitution(TrackedModel):
     )
     region = models.ForeignKey(
         "regions.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The school-running licence (民办学校办学许可证 or the HR bureau's training licence) number, as
+    # printed on it; blank for an institution that needs none (e.g. a public vocational school).
+    licence = models.CharField(_("training licence number"), max_length=64, blank=True)
+    # Changed only by training_institution_suspend / _reinstate (never by a form): a suspended
+    # institution takes no new voucher enrolments and no redemptions (programs/vouchers).
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=InstitutionStatus.choices,
+        default=InstitutionStatus.ACTIVE,
+        editable=False,
     )
 
     class Meta:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from programs.funding import rules
-from programs.funding.choices import PaymentStatus, ProgramKind
+from programs.funding.choices import InstitutionStatus, PaymentStatus, ProgramKind
 from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
 from programs.funding.selectors import payment_facts
 from tracker.accounts.choices import Role
@@ -227,11 +227,11 @@ def employer_create(
 
 @atomic_service
 def training_institution_create(
-    *, actor: Any, name: str, uscc: str, region: Region, dry_run: bool = False
+    *, actor: Any, name: str, uscc: str, region: Region, licence: str = "", dry_run: bool = False
 ) -> TrainingInstitution:
     require_role(actor, Role.CLERK, Role.REVIEWER)
     require_in_scope(actor, region)
-    institution = TrainingInstitution(name=name, uscc=uscc, region=region)
+    institution = TrainingInstitution(name=name, uscc=uscc, region=region, licence=(licence or "").strip())
     institution.validate_row(dry_run=dry_run)
     if dry_run:
         return institution
@@ -263,7 +263,7 @@ def training_institution_update(
 ) -> TrainingInstitution:
     require_role(actor, Role.CLERK, Role.REVIEWER)
     require_in_scope(actor, institution)
-    _set_fields(institution, fields, {"name", "region"})
+    _set_fields(institution, fields, {"name", "region", "licence"})
     require_in_scope(actor, institution.region)
     institution.validate_row(dry_run=dry_run)
     if dry_run:
@@ -271,6 +271,42 @@ def training_institution_update(
     with acting(actor):
         institution.save()
     return institution
+
+
+INSTITUTION_FLOW = StateMachine(
+    {
+        "suspend": Transition(sources={InstitutionStatus.ACTIVE}, target=InstitutionStatus.SUSPENDED),
+        "reinstate": Transition(sources={InstitutionStatus.SUSPENDED}, target=InstitutionStatus.ACTIVE),
+    }
+)
+
+
+@atomic_service
+def training_institution_suspend(
+    *, institution: TrainingInstitution, actor: Any, reason: str
+) -> TrainingInstitution:
+    """active → suspended, by a reviewer, with the reason (logged with the `suspend` entry). A
+    suspended institution takes no new voucher enrolments and no redemptions (programs/vouchers
+    checks its status); nothing it holds is voided: the vouchers enrolled there stay enrolled until
+    a clerk moves or cancels each one."""
+    require_role(actor, Role.REVIEWER)
+    institution = TrainingInstitution.objects.select_for_update().get(pk=institution.pk)
+    require_in_scope(actor, institution)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("REASON_REQUIRED: say why the institution is suspended.")]})
+    return INSTITUTION_FLOW.apply(institution, "suspend", actor=actor, reason=reason)
+
+
+@atomic_service
+def training_institution_reinstate(
+    *, institution: TrainingInstitution, actor: Any, reason: str = ""
+) -> TrainingInstitution:
+    """suspended → active, by a reviewer."""
+    require_role(actor, Role.REVIEWER)
+    institution = TrainingInstitution.objects.select_for_update().get(pk=institution.pk)
+    require_in_scope(actor, institution)
+    return INSTITUTION_FLOW.apply(institution, "reinstate", actor=actor, reason=(reason or "").strip())
 
 
 # -- payments --------------------------------------------------------------------------------------------
@@ -765,6 +801,7 @@ def payments_approve_batch(*, payments: Sequence[Payment], actor: Any) -> list[P
 
 
 __all__ = [
+    "INSTITUTION_FLOW",
     "PAYMENT_FLOW",
     "BatchResult",
     "PaymentItem",
@@ -783,5 +820,7 @@ __all__ = [
     "program_create",
     "program_update",
     "training_institution_create",
+    "training_institution_reinstate",
+    "training_institution_suspend",
     "training_institution_update",
 ]

@@ -41,6 +41,7 @@ from programs.posts.models import (
 from programs.posts.selectors import filled_for_posts
 from tracker.api.reads import PageColumn, ReadColumn
 from tracker.api.regions import RegionCodeField
+from tracker.api.serializers import TrackerModelSerializer, TrackerSerializer
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 CENT = decimal.Decimal("0.01")
@@ -49,7 +50,7 @@ CENT = decimal.Decimal("0.01")
 # -- county standards ------------------------------------------------------------------------------
 
 
-class PostStandardSerializer(serializers.ModelSerializer):
+class PostStandardSerializer(TrackerModelSerializer):
     region = RegionCodeField()
     region_name = serializers.CharField(source="region.name_zh", read_only=True)
     urban_standard = serializers.DecimalField(**MONEY, min_value=CENT)
@@ -73,7 +74,7 @@ class PostStandardSerializer(serializers.ModelSerializer):
         validators: list[Any] = []
 
 
-class PostStandardUpdateSerializer(serializers.Serializer):
+class PostStandardUpdateSerializer(TrackerSerializer):
     urban_standard = serializers.DecimalField(**MONEY, min_value=CENT, required=False)
     rural_cap = serializers.DecimalField(**MONEY, min_value=CENT, required=False, allow_null=True)
     policy_reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -83,13 +84,13 @@ class PostStandardUpdateSerializer(serializers.Serializer):
 # -- posts -----------------------------------------------------------------------------------------
 
 
-class EmployerBriefSerializer(serializers.ModelSerializer):
+class EmployerBriefSerializer(TrackerModelSerializer):
     class Meta:
         model = Employer
         fields = ["id", "name", "uscc"]
 
 
-class PostSerializer(serializers.ModelSerializer):
+class PostSerializer(TrackerModelSerializer):
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     region_name = serializers.CharField(source="region.name_zh", read_only=True)
     employer = EmployerBriefSerializer(read_only=True, allow_null=True)
@@ -126,7 +127,7 @@ class PostSerializer(serializers.ModelSerializer):
         return filled_for_posts([obj.pk]).get(obj.pk, 0)
 
 
-class PostWriteSerializer(serializers.Serializer):
+class PostWriteSerializer(TrackerSerializer):
     """A new post, or the fields of a post to correct (PATCH)."""
 
     region = RegionCodeField(help_text=_("Region code, down to the village."))
@@ -143,19 +144,19 @@ class PostWriteSerializer(serializers.Serializer):
     justification = serializers.CharField(max_length=4000)
 
 
-class CloseSerializer(serializers.Serializer):
+class CloseSerializer(TrackerSerializer):
     closed_on = serializers.DateField()
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class PostReasonSerializer(serializers.Serializer):
+class PostReasonSerializer(TrackerSerializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 # -- holdings --------------------------------------------------------------------------------------
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
+class AssignmentSerializer(TrackerModelSerializer):
     post = serializers.PrimaryKeyRelatedField(read_only=True)
     post_title = serializers.CharField(source="post.title", read_only=True)
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -192,7 +193,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class HoldingFieldsSerializer(serializers.Serializer):
+class HoldingFieldsSerializer(TrackerSerializer):
     """The contract, insurance and payee account of a holding (all optional)."""
 
     contract_kind = serializers.ChoiceField(choices=ContractKind.choices, required=False, allow_blank=True)
@@ -223,7 +224,7 @@ class HireSerializer(HoldingFieldsSerializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class EndSerializer(serializers.Serializer):
+class EndSerializer(TrackerSerializer):
     end_date = serializers.DateField(help_text=_("The last day in post."))
     end_reason = serializers.ChoiceField(choices=EndReason.choices)
     status = serializers.ChoiceField(
@@ -244,12 +245,12 @@ class ReplaceSerializer(EndSerializer, HoldingFieldsSerializer):
     )
 
 
-class ReplacementSerializer(serializers.Serializer):
+class ReplacementSerializer(TrackerSerializer):
     ended = AssignmentSerializer()
     successor = AssignmentSerializer()
 
 
-class PersonnelChangeSerializer(serializers.ModelSerializer):
+class PersonnelChangeSerializer(TrackerModelSerializer):
     post = serializers.PrimaryKeyRelatedField(read_only=True)
     post_title = serializers.CharField(source="post.title", read_only=True)
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -290,7 +291,7 @@ class PersonnelChangeSerializer(serializers.ModelSerializer):
 # -- attendance and assessments ------------------------------------------------------------------------
 
 
-class AttendanceSerializer(serializers.ModelSerializer):
+class AttendanceSerializer(TrackerModelSerializer):
     assignment = serializers.PrimaryKeyRelatedField(read_only=True)
     post = serializers.PrimaryKeyRelatedField(source="assignment.post", read_only=True)
     beneficiary = BeneficiaryBriefSerializer(source="assignment.beneficiary", read_only=True)
@@ -317,7 +318,7 @@ class AttendanceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AttendanceWriteSerializer(serializers.Serializer):
+class AttendanceWriteSerializer(TrackerSerializer):
     assignment = ScopedPrimaryKeyRelatedField(queryset=Assignment.objects.all())
     month = serializers.CharField(max_length=7, help_text=_("YYYY-MM"))
     days_required = serializers.IntegerField(min_value=0, max_value=31)
@@ -326,20 +327,20 @@ class AttendanceWriteSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=AttendanceSource.choices, default=AttendanceSource.SIGN_IN_SHEET)
 
 
-class AttendanceBulkRowSerializer(serializers.Serializer):
+class AttendanceBulkRowSerializer(TrackerSerializer):
     assignment = serializers.IntegerField(min_value=1, max_value=2**62)
     days_required = serializers.IntegerField(min_value=0, max_value=31)
     days_present = serializers.IntegerField(min_value=0, max_value=31)
     paid_leave_days = serializers.IntegerField(min_value=0, max_value=31, default=0)
 
 
-class AttendanceBulkSerializer(serializers.Serializer):
+class AttendanceBulkSerializer(TrackerSerializer):
     month = serializers.CharField(max_length=7, help_text=_("YYYY-MM"))
     source = serializers.ChoiceField(choices=AttendanceSource.choices, default=AttendanceSource.SIGN_IN_SHEET)
     rows = AttendanceBulkRowSerializer(many=True, allow_empty=False, max_length=5000)
 
 
-class AttendanceBulkResultSerializer(serializers.Serializer):
+class AttendanceBulkResultSerializer(TrackerSerializer):
     month = serializers.CharField()
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
@@ -348,7 +349,7 @@ class AttendanceBulkResultSerializer(serializers.Serializer):
     rows = AttendanceSerializer(many=True)
 
 
-class AttendanceImportResultSerializer(serializers.Serializer):
+class AttendanceImportResultSerializer(TrackerSerializer):
     dry_run = serializers.BooleanField()
     rows = serializers.IntegerField()
     created = serializers.IntegerField()
@@ -356,7 +357,7 @@ class AttendanceImportResultSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
 
 
-class AssessmentStandardSerializer(serializers.ModelSerializer):
+class AssessmentStandardSerializer(TrackerModelSerializer):
     region = RegionCodeField(help_text=_("The village or township (code)."))
     region_name = serializers.CharField(source="region.name_zh", read_only=True)
 
@@ -366,7 +367,7 @@ class AssessmentStandardSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "version"]
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class AssessmentSerializer(TrackerModelSerializer):
     assignment = serializers.PrimaryKeyRelatedField(read_only=True)
     beneficiary = BeneficiaryBriefSerializer(source="assignment.beneficiary", read_only=True)
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -395,7 +396,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AssessmentWriteSerializer(serializers.Serializer):
+class AssessmentWriteSerializer(TrackerSerializer):
     assignment = ScopedPrimaryKeyRelatedField(queryset=Assignment.objects.all())
     period_kind = serializers.ChoiceField(choices=AssessmentPeriodKind.choices)
     period = serializers.CharField(max_length=7, help_text=_("YYYY-MM for a month, YYYY-Qn for a quarter."))
@@ -412,7 +413,7 @@ class AssessmentWriteSerializer(serializers.Serializer):
 # -- subsidy runs ----------------------------------------------------------------------------------
 
 
-class SubsidyRunSerializer(serializers.ModelSerializer):
+class SubsidyRunSerializer(TrackerModelSerializer):
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     region_name = serializers.CharField(source="region.name_zh", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -445,7 +446,7 @@ class SubsidyRunSerializer(serializers.ModelSerializer):
         return obj.pk is None
 
 
-class SubsidyRunCreateSerializer(serializers.Serializer):
+class SubsidyRunCreateSerializer(TrackerSerializer):
     region = RegionCodeField(help_text=_("The region to pay in (a village up to a province)."))
     month = serializers.CharField(max_length=7, help_text=_("YYYY-MM"))
     dry_run = serializers.BooleanField(default=False, help_text=_("Decide and show the run; write nothing."))

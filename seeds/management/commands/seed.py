@@ -23,6 +23,7 @@ from seeds.beneficiaries import seed_beneficiaries
 from seeds.funding import seed_funding
 from seeds.posts import seed_posts
 from seeds.reference import seed_regions
+from seeds.vouchers import seed_vouchers
 from tracker.changelog.context import Source, command_context
 
 
@@ -73,6 +74,7 @@ class Command(BaseCommand):
             (_("beneficiaries"), lambda: seed_beneficiaries(out)),
             (_("programs and payments"), lambda: seed_funding(out)),
             (_("public-welfare posts"), lambda: seed_posts(out)),
+            (_("training vouchers"), lambda: seed_vouchers(out)),
         ]
         with command_context("seed", source=Source.SEED):
             bar = tqdm(total=len(steps), desc=_("Seeding"), unit=_("step"), file=self.stderr._out)
