@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+# openapi-typescript for the generated-client test, installed by npm into that test's folder only.
+TS_CLIENT := tests/clients/typescript
+TS_STAMP := $(TS_CLIENT)/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -33,7 +36,15 @@ run: $(STAMP)
 	@echo ""
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(DEV_STAMP)
+# Without npm the TypeScript client test skips, saying why.
+$(TS_STAMP): $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(TS_CLIENT) --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm not found: tests/clients/test_typescript_client.py will be skipped"; \
+	fi
+
+test: $(DEV_STAMP) $(TS_STAMP)
 	mkdir -p var
 	$(BIN)/ruff check .
 	DEBUG=true $(BIN)/python manage.py check
@@ -66,7 +77,7 @@ lock: | $(BIN)/python
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras -o requirements/dev.txt requirements/dev.in
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var $(TS_CLIENT)/node_modules
 
 # Benchmarks: the import and the read path against same-run baselines (hand-written views, byte-identical
 # JSON), on SQLite and (with DATABASE_URL) PostgreSQL; BENCH_ARGS="--scale 1.0" for the issue's data size.

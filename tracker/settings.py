@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI's and ReDoc's files, served by this service (tracker/api/docs.py)
+    "drf_spectacular_sidecar",
     # the core every app stands on
     "tracker.regions",
     "tracker.accounts",
@@ -194,16 +196,25 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "tracker API",
     "DESCRIPTION": (
         "Workforce-program tracking for local human-resources and social-security bureaus: "
-        "regions, beneficiaries, programs and payments, and the audit trail."
+        "regions, beneficiaries, programs and payments, and the audit trail.\n\n"
+        "**Authentication.** Log in with `POST /api/v1/auth/token/` and send the token on every call "
+        "as `Authorization: Token <key>` (the word `Token`, a space, the key). Here, press "
+        "**Authorize** and paste `Token <key>`, prefix included.\n\n"
+        "**Entry points:** `GET /api/v1/`. **Errors** are RFC 9457 problem details; each `type` "
+        "(`/problems/404`, ...) is a page describing that problem (`/problems/`). Lists are "
+        "cursor-paginated: follow `next` / `previous`, or pass `next_cursor` / `previous_cursor` as "
+        "`cursor`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    # Enum names for choices that several serializers share, so the schema names them once.
+    # Enum names for choices that several serializers share, so the schema names them once, and
+    # names that say whose choices they are (a generated client's `KindEnum` said nothing).
     "ENUM_NAME_OVERRIDES": {
         "EmploymentStatusEnum": "beneficiaries.choices.EmploymentStatus",
         "FollowUpStatusEnum": "beneficiaries.choices.FollowUpStatus",
+        "FollowUpServiceEnum": "beneficiaries.choices.FollowUpService",
         "DeactivationReasonEnum": "beneficiaries.choices.DeactivationReason",
         "AttendanceSourceEnum": "programs.posts.choices.AttendanceSource",
         "InstitutionStatusEnum": "programs.funding.choices.InstitutionStatus",
@@ -212,15 +223,40 @@ SPECTACULAR_SETTINGS = {
         "RegionLevelEnum": "tracker.regions.choices.RegionLevel",
         "DatumEnum": "programs.vouchers.choices.Datum",
         "ClaimChannelEnum": "programs.vouchers.choices.ClaimChannel",
+        "ProgramKindEnum": "programs.funding.choices.ProgramKind",
+        "ProgramUnitEnum": "programs.funding.choices.Unit",
+        "EmployerSizeEnum": "programs.funding.choices.EmployerSize",
+        "IndustryEnum": "programs.funding.choices.Industry",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tracker.api.schema.add_problem_responses",
         "tracker.api.schema.strict_query_parameters",
         "tracker.api.schema.english_names",
+        "tracker.api.schema.readable_component_names",
+        "tracker.api.schema.shared_enums_for_parameters",
+        "tracker.api.schema.token_first",
     ],
     # English whatever the request's language (see tracker/api/schema.py).
     "DEFAULT_GENERATOR_CLASS": "tracker.api.schema.EnglishSchemaGenerator",
+    # The docs load nothing from another host (a bureau's 政务外网 reaches none): Swagger UI, ReDoc
+    # and the favicon come from drf-spectacular-sidecar, served as static files (`make run`: Django's
+    # staticfiles in DEBUG; `make serve`: WhiteNoise after collectstatic).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {
+        # Off: Swagger UI reads `_` in a deep link (`#/me/me_retrieve`, every operation id has one) as
+        # an escaped blank and logs a console error for it on every such link or reload.
+        "deepLinking": False,
+        # No badge from the public validator (another host).
+        "validatorUrl": None,
+        "displayOperationId": True,
+        "filter": True,
+        # Tags folded: with every app's operations open, the page takes many seconds to render.
+        "docExpansion": "none",
+    },
+    "REDOC_UI_SETTINGS": {"hideDownloadButton": False, "expandResponses": "200,201"},
 }
 
 # The cache holds the request-rate counts. With several worker processes it must be one for all:

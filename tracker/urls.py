@@ -2,9 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from tracker.api.docs import ApiIndexView, RedocView
+from tracker.api.problems import problem_detail, problem_index
 from tracker.health import healthz
 
 api_v1 = [
+    path("", ApiIndexView.as_view(), name="api-index"),
     path("", include("tracker.accounts.api.urls")),
     path("", include("tracker.api.regions")),
     path("", include("tracker.api.changes")),
@@ -14,7 +17,9 @@ api_v1 = [
     path("", include("programs.posts.api.urls")),
     path("", include("programs.vouchers.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Swagger UI and ReDoc, every file served by this service (SPECTACULAR_SETTINGS' SIDECAR).
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
 ]
 
 urlpatterns = [
@@ -22,6 +27,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
+    # The `type` of every problem document (tracker/api/problems.py).
+    path("problems/", problem_index, name="problems"),
+    path("problems/<int:status>", problem_detail, name="problem"),
 ]
 
 handler404 = "tracker.api.exceptions.api_not_found"

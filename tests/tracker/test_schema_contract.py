@@ -18,10 +18,11 @@ from hypothesis import HealthCheck, settings
 
 # Writes check what JSON Schema cannot say: that a referenced region, group or program exists, an
 # identity number's check digit, a payment's eligibility and budget, an uploaded file's contents,
-# a login's credentials. A well-formed request may therefore be refused with 400, and the
-# "schema-valid request accepted" check allows that on writes only; reads must accept every
-# request their schema allows.
-WRITE_REFUSALS = ["2xx", "400", "401", "403", "404", "409", "429", "5xx"]
+# a login's credentials; and that an `If-Match` matches the record's current ETag (a generated one never
+# does: 412). A well-formed request may therefore be refused with 400 or 412, and the "schema-valid
+# request accepted" check allows that on writes only; reads must accept every request their schema
+# allows.
+WRITE_REFUSALS = ["2xx", "400", "401", "403", "404", "409", "412", "429", "5xx"]
 
 CONFIG = schemathesis.Config.from_dict(
     {

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from django.utils import translation
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.generators import SchemaGenerator
 
 from tracker.api.filters import MAX_ID
@@ -20,7 +20,13 @@ PROBLEM_SCHEMA = {
     "type": "object",
     "description": "RFC 9457 problem details.",
     "properties": {
-        "type": {"type": "string"},
+        "type": {
+            "type": "string",
+            "description": (
+                "A URI reference, `/problems/<status>`, to a page describing the problem and what to "
+                "do about it (HTML, or JSON with `Accept: application/json`); `/problems/` lists them."
+            ),
+        },
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
@@ -197,4 +203,189 @@ def english_names(result: dict[str, Any], generator: Any, request: Any, public: 
                 walk(child)
 
     walk(result)
+    return result
+
+
+# -- how clients authenticate ----------------------------------------------------------------------
+TOKEN_HOW_TO = (
+    'Log in with `POST /api/v1/auth/token/` (JSON `{"username": ..., "password": ...}`); the '
+    "answer's `token` is your key. Send it on every call in the `Authorization` header as "
+    "`Token <key>`: the word `Token`, one space, then the key, e.g. "
+    "`Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b`. In these docs press "
+    "**Authorize** and paste the whole value, `Token ` prefix included: the key alone is answered 401. "
+    "A token unused for eight hours (`TOKEN_IDLE_SECONDS`) expires; `DELETE /api/v1/auth/token/` "
+    "logs out."
+)
+SESSION_HOW_TO = (
+    "The admin's session cookie: in a browser signed in to `/admin/`, these docs call the API as that "
+    "user (writes also send the CSRF token). Programs use the token."
+)
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """The API's token (tracker.accounts.api.authentication): the `Token ` prefix explained where a
+    person reads it, in the Authorize dialog and at the top of the docs."""
+
+    target_class = "tracker.accounts.api.authentication.ExpiringTokenAuthentication"
+    name = "tokenAuth"
+    match_subclasses = True
+    priority = 1  # before drf-spectacular's own scheme for DRF's TokenAuthentication
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": TOKEN_HOW_TO}
+
+
+class SessionScheme(OpenApiAuthenticationExtension):
+    target_class = "rest_framework.authentication.SessionAuthentication"
+    name = "cookieAuth"
+    priority = 1
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        from django.conf import settings
+
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": SESSION_HOW_TO,
+        }
+
+
+def token_first(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: the token scheme comes first (components are sorted by
+    name, which put the cookie first), in the Authorize dialog and in every operation."""
+    schemes = result.get("components", {}).get("securitySchemes")
+    if schemes and "tokenAuth" in schemes:
+        result["components"]["securitySchemes"] = {
+            "tokenAuth": schemes["tokenAuth"],
+            **{name: scheme for name, scheme in schemes.items() if name != "tokenAuth"},
+        }
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if isinstance(operation, dict) and operation.get("security"):
+                operation["security"].sort(key=lambda requirement: "tokenAuth" not in requirement)
+    return result
+
+
+# -- names generated clients read ------------------------------------------------------------------
+# Request bodies are `<Thing>Request`, partial updates `<Thing>PatchRequest`, answers `<Thing>`.
+# drf-spectacular appends `Request` to a request serializer's name (so `RevealRequestSerializer`
+# became `RevealRequestRequest`), prefixes partial ones with `Patched`, and keeps a write
+# serializer's `Write` (`BeneficiaryWriteRequest`, though it is simply the beneficiary's request body).
+COMPONENT_RENAMES = (
+    (re.compile(r"^Patched(?P<thing>.+?)(?:Write)?Request$"), r"\g<thing>PatchRequest"),
+    (re.compile(r"^(?P<thing>.+?)(?:Request|Write)Request$"), r"\g<thing>Request"),
+)
+_REF_PREFIX = "#/components/schemas/"
+
+
+def component_renames(names: list[str]) -> dict[str, str]:
+    """Old -> new for every component whose name a rule rewrites, unless the new name is taken (the
+    schema test then names it, so that the serializer is renamed instead)."""
+    taken = set(names)
+    renames: dict[str, str] = {}
+    for name in names:
+        for pattern, replacement in COMPONENT_RENAMES:
+            if pattern.match(name):
+                new = pattern.sub(replacement, name)
+                if new not in taken:
+                    renames[name] = new
+                    taken.add(new)
+                break
+    return renames
+
+
+def _rewrite_refs(node: Any, renames: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_REF_PREFIX) and ref[len(_REF_PREFIX) :] in renames:
+            node["$ref"] = _REF_PREFIX + renames[ref[len(_REF_PREFIX) :]]
+        for child in node.values():
+            _rewrite_refs(child, renames)
+    elif isinstance(node, list):
+        for child in node:
+            _rewrite_refs(child, renames)
+
+
+def _hoist_nullable_objects(schemas: dict[str, Any]) -> None:
+    """A nullable object written inline in a property (`Payment.cause`, a dict or null) becomes a
+    component of its own, `PaymentCause`: generated clients otherwise name its class after the
+    union's first member (`PaymentCauseType0`)."""
+    for owner, schema in list(schemas.items()):
+        for field, prop in (schema.get("properties") or {}).items():
+            if prop.get("type") != "object" or not prop.get("nullable"):
+                continue
+            name = owner + "".join(part.capitalize() for part in field.split("_"))
+            if name in schemas:
+                continue
+            meta = {
+                key: prop.pop(key)
+                for key in ("nullable", "readOnly", "writeOnly", "description")
+                if key in prop
+            }
+            schemas[name] = prop
+            schema["properties"][field] = {"allOf": [{"$ref": _REF_PREFIX + name}], **meta}
+
+
+def readable_component_names(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: rename components by COMPONENT_RENAMES, references
+    included, give inline nullable objects a name, and keep the components sorted by name."""
+    schemas = result.get("components", {}).get("schemas", {})
+    if not schemas:
+        return result
+    renames = component_renames(list(schemas))
+    renamed = {renames.get(name, name): schema for name, schema in schemas.items()}
+    _rewrite_refs(result.get("paths", {}), renames)
+    _rewrite_refs(renamed, renames)
+    _hoist_nullable_objects(renamed)
+    result["components"]["schemas"] = dict(sorted(renamed.items()))
+    return result
+
+
+def _mixin_docs() -> set[str]:
+    """Docstrings of serializer mixins: they explain the server's code, and drf-spectacular would
+    take them as the description of every serializer that has no docstring of its own."""
+    import inspect
+
+    from tracker.api.serializers import StrictTypesMixin
+
+    return {inspect.cleandoc(cls.__doc__ or "") for cls in (StrictTypesMixin,)}
+
+
+def shared_enums_for_parameters(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: a query parameter whose choices are exactly those of a
+    component enum refers to it (`?status=` of payments is a `PaymentStatusEnum`), so a generated
+    client has one type for the field and its filter instead of one per list; and component
+    descriptions inherited from the server's mixins go."""
+    schemas = result.get("components", {}).get("schemas", {})
+    mixin_docs = _mixin_docs()
+    for schema in schemas.values():
+        if schema.get("description") in mixin_docs:
+            del schema["description"]
+    enums: dict[frozenset[str], str] = {}
+    for name, schema in schemas.items():
+        values = schema.get("enum")
+        if schema.get("type") == "string" and values and all(isinstance(v, str) for v in values):
+            enums.setdefault(frozenset(values), name)
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") != "query":
+                    continue
+                schema = parameter.get("schema", {})
+                holder, key = (schema, "items") if schema.get("type") == "array" else (parameter, "schema")
+                target = holder.get(key, {})
+                values = target.get("enum")
+                name = enums.get(frozenset(values)) if isinstance(values, list) else None
+                if name is None or len(set(values)) != len(values):
+                    continue
+                if "description" not in parameter and target.get("title"):
+                    parameter["description"] = target["title"]
+                holder[key] = {"$ref": _REF_PREFIX + name}
     return result

@@ -77,6 +77,8 @@ class TokenView(ObtainAuthToken):
 
 
 class MeView(APIView):
+    """Who is calling: username, name, roles and home region (the subtree the caller sees and changes)."""
+
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=MeSerializer)
