@@ -317,7 +317,13 @@ def run_phase(
                 "WARNING",
             ],
             cwd=ROOT,
-            env={**os.environ, "LOAD_PLAN": str(plan), "LOAD_OUT": str(out), "LOAD_PHASE": str(number)},
+            env={
+                **os.environ,
+                "LOAD_PLAN": str(plan),
+                "LOAD_OUT": str(out),
+                "LOAD_PHASE": str(number),
+                "LOAD_THINK": args.think,
+            },
             stdout=(out / "locust.log").open("w"),
             stderr=subprocess.STDOUT,
         )
@@ -398,6 +404,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="make load")
     parser.add_argument("--duration", type=int, default=60, help="seconds of load per phase")
     parser.add_argument("--users", type=int, default=16, help="simulated clerks (one account each)")
+    parser.add_argument(
+        "--think",
+        default="0.2,1.0",
+        help="min,max seconds each simulated clerk waits between requests (0,0 saturates the service)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--people", type=int, default=600, help="people added to the seed for the load")
     parser.add_argument("--phases", default="steady,restart", help="steady, restart or both")

@@ -121,7 +121,8 @@ def _log_task_error(user_instance: Any, exception: Exception, tb: Any, **kwargs:
 
 
 class BureauClerk(HttpUser):
-    wait_time = between(0.2, 1.0)
+    # A clerk's pause between requests (seconds): LOAD_THINK="min,max" (the driver's --think).
+    wait_time = between(*(float(x) for x in os.environ.get("LOAD_THINK", "0.2,1.0").split(",")))
 
     def on_start(self) -> None:
         n = next(_serial)
