@@ -160,7 +160,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
-MEDIA_ROOT = BASE_DIR / "var" / "media"
+# Uploaded import files and job result files. With web and worker processes on several machines this
+# must be one directory all of them mount (a worker writes a result that any web instance serves).
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "var" / "media")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
