@@ -10,7 +10,7 @@ TS_STAMP := $(TS_CLIENT)/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve worker lint format lock migrations-check bench clean
+.PHONY: run test serve worker lint format lock migrations-check bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -83,3 +83,10 @@ clean:
 # JSON), on SQLite and (with DATABASE_URL) PostgreSQL; BENCH_ARGS="--scale 1.0" for the issue's data size.
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# Load that loses nothing: gunicorn on PostgreSQL under a bureau's day (locust, loopback only), then the
+# same with PostgreSQL restarted in the middle; every acknowledged write checked afterwards. Needs
+# DATABASE_URL=postgres://... on 127.0.0.1 (database <name>_load is created and dropped) and root for
+# pg_ctlcluster. LOAD_ARGS="--duration 60 --users 16 --workers 4"; see README, Reliability.
+load: $(DEV_STAMP)
+	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)

@@ -127,6 +127,24 @@ else:
     DATABASES["job_progress"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 JOB_PROGRESS_DATABASE = "job_progress" if "job_progress" in DATABASES else "default"
 
+# Read replica (tracker/db_routers.py): with DATABASE_REPLICA_URL, exports and reports read from it
+# inside `read_from_replica()`; writes, reads in a write transaction and every other read stay on the
+# primary. A replica of another engine than the primary is refused.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    _replica = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("CONN_MAX_AGE", 60))
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must use the same engine as DATABASE_URL")
+    if _replica["ENGINE"] == "django.db.backends.sqlite3":
+        _replica.update(CONN_MAX_AGE=0, OPTIONS={"timeout": 20})
+    else:
+        _replica["CONN_HEALTH_CHECKS"] = True
+    # A test run never reads a real replica: its test database is the primary's.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+READ_REPLICA_DATABASE = "replica" if DATABASE_REPLICA_URL else None
+DATABASE_ROUTERS = ["tracker.db_routers.PrimaryReplicaRouter"]
+
 AUTH_USER_MODEL = "accounts.User"
 # Django's model backend behind the log-in lock-out (tracker/accounts/lockout.py).
 AUTHENTICATION_BACKENDS = ["tracker.accounts.backends.LockoutModelBackend"]
@@ -146,7 +164,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
-MEDIA_ROOT = BASE_DIR / "var" / "media"
+# Uploaded import files and job result files. With web and worker processes on several machines this
+# must be one directory all of them mount (a worker writes a result that any web instance serves).
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "var" / "media")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -33,3 +33,18 @@ REST_FRAMEWORK = {
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405
 # Tests run each in a transaction another connection cannot see: jobs report progress on the test's own.
 JOB_PROGRESS_DATABASE = "default"
+
+# A second database standing for a read replica (tests/tracker/test_replicas.py): its own test
+# database, created only for the tests that ask for it (pytest-django sets up the aliases tests
+# name), filled by those tests. Reads go there only where a test sets READ_REPLICA_DATABASE; the
+# rest of the suite reads and writes the primary alone, whatever DATABASE_REPLICA_URL says.
+_primary = DATABASES["default"]  # noqa: F405
+DATABASES["replica"] = {  # noqa: F405
+    **_primary,
+    "TEST": {
+        "NAME": None
+        if _primary["ENGINE"] == "django.db.backends.sqlite3"  # in memory, one per alias
+        else f"test_{_primary['NAME']}_replica"
+    },
+}
+READ_REPLICA_DATABASE = None

@@ -14,6 +14,7 @@ from django.utils.translation import override
 from programs.funding.export import COLUMNS, export_rows
 from programs.funding.filtersets import PaymentFilterSet
 from programs.funding.models import Payment
+from tracker.db_routers import read_from_replica
 from tracker.exports import csv_stream, xlsx_stream
 from tracker.jobs.registry import JobOutput, Report, register_job_kind
 from tracker.jobs.services import temp_result_path
@@ -21,6 +22,7 @@ from tracker.jobs.services import temp_result_path
 KIND = "payments_export"
 
 
+@read_from_replica()  # a snapshot: the replica's, when there is one
 def run_export(job: Any, report: Report) -> JobOutput:
     params = dict(job.parameters)
     fmt = params.pop("format", "csv")

@@ -72,7 +72,8 @@ def _start_worker(queue: str) -> subprocess.Popen:
 
 
 def _send(job: Job, queue: str) -> None:
-    Celery(broker=BROKER).send_task("tracker.jobs.run_job", args=[job.pk], queue=queue)
+    # Not the current app: tasks queued later in this process (inline, no broker) must stay inline.
+    Celery(broker=BROKER, set_as_current=False).send_task("tracker.jobs.run_job", args=[job.pk], queue=queue)
 
 
 def _wait(predicate, timeout: float = 60) -> None:

@@ -47,6 +47,7 @@ from tracker.api.idempotency import IDEMPOTENCY_KEY_SCHEMA, idempotent
 from tracker.api.jobs import JobSerializer, accepted
 from tracker.api.query import query_param
 from tracker.api.viewsets import TrackerModelViewSet
+from tracker.db_routers import pin_to_routed_database, read_from_replica
 from tracker.exports import XLSX_MEDIA_TYPE, export_response
 from tracker.jobs.services import job_enqueue
 from tracker.transactions import door_transaction
@@ -297,7 +298,9 @@ class PaymentViewSet(TrackerModelViewSet):
         fmt = query_param(request, "format", choices=("csv", "xlsx"), default="csv")
         labels = query_param(request, "labels", choices=("names", "codes"), default="names")
         background = query_param(request, "background", choices=("true", "false"), default="false") == "true"
-        queryset = self.filter_queryset(Payment.objects.visible_to(request.user)).order_by("id")
+        with read_from_replica():  # an export is a snapshot: the replica's, when there is one
+            queryset = self.filter_queryset(Payment.objects.visible_to(request.user)).order_by("id")
+            queryset = pin_to_routed_database(queryset)  # streamed after the view returns
         threshold = settings.EXPORT_JOB_THRESHOLD_ROWS
         if background or queryset[: threshold + 1].count() > threshold:
             # Too many rows for a request's time: the same file, written by a background job (202).
