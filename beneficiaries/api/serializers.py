@@ -21,26 +21,30 @@ from beneficiaries.choices import (
     StatusSource,
 )
 from beneficiaries.models import Beneficiary, BeneficiaryGroup, FollowUp, GroupMembership, StatusChange
-from tracker.api.reads import PageColumn, ReadColumn
+from tracker.api.reads import GroupConcat, ReadColumn
 from tracker.api.regions import RegionCodeField
 from tracker.api.serializers import TrackerModelSerializer, TrackerSerializer
 
 
-def _groups_today(ids: list[int]) -> dict[int, list[str]]:
-    """The codes of the groups each person holds today, for a page of people (one query)."""
+def _groups_today_annotation() -> dict[str, Any]:
+    """The codes of the groups the person holds today, in the page's own query (one aggregated
+    subquery per row through the membership index; no second query for the page)."""
+    from django.db.models import OuterRef, Subquery
+
     from beneficiaries.selectors import memberships_on
 
-    found: dict[int, list[str]] = {}
-    rows = (
-        GroupMembership.objects.filter(memberships_on(timezone.localdate()), beneficiary_id__in=ids)
-        .order_by("beneficiary_id", "group__code")
-        .values_list("beneficiary_id", "group__code")
+    codes = (
+        GroupMembership.objects.filter(memberships_on(timezone.localdate()), beneficiary=OuterRef("pk"))
+        .order_by()
+        .values("beneficiary")
+        .annotate(codes=GroupConcat("group__code", distinct=True))
+        .values("codes")
     )
-    for person_id, code in rows:
-        codes = found.setdefault(person_id, [])
-        if code not in codes:
-            codes.append(code)
-    return found
+    return {"groups_today": Subquery(codes)}
+
+
+def _group_codes(row: dict[str, Any]) -> list[str]:
+    return sorted(set(row["groups_today"].split(","))) if row["groups_today"] else []
 
 
 class BeneficiaryGroupSerializer(serializers.ModelSerializer):
@@ -87,7 +91,7 @@ class BeneficiarySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    read_groups = PageColumn(_groups_today)
+    read_groups = ReadColumn(("groups_today",), _group_codes, annotate=_groups_today_annotation)
 
     def get_groups(self, obj: Beneficiary) -> list[str]:
         memberships = getattr(obj, "current_memberships", None)

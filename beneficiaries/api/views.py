@@ -42,7 +42,7 @@ from beneficiaries.api.serializers import (
 from beneficiaries.file_sections import file_sections
 from beneficiaries.filtersets import BeneficiaryFilterSet, FollowUpFilterSet
 from beneficiaries.models import Beneficiary, BeneficiaryGroup, FollowUp, GroupMembership, StatusChange
-from beneficiaries.selectors import current_memberships_prefetch, status_change_on
+from beneficiaries.selectors import status_change_on
 from tracker.accounts.choices import Role
 from tracker.api.exceptions import problem_response
 from tracker.api.history import HistoryMixin
@@ -85,12 +85,6 @@ class BeneficiaryViewSet(TrackerModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     # Any role may ask; the service checks the `beneficiaries.reveal_pii` permission itself.
     action_roles = {"reveal": set(Role.values)}
-
-    def get_queryset(self) -> Any:
-        queryset = super().get_queryset()
-        if getattr(self, "queryset_for_update", False):
-            return queryset  # a locked read for a write: the response reads the groups afresh
-        return queryset.prefetch_related(current_memberships_prefetch())
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # `?format=csv|xlsx` picks the template's file type, not a renderer.

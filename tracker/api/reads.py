@@ -29,6 +29,7 @@ from functools import cache
 from typing import Any
 
 import orjson
+from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -41,10 +42,32 @@ Row = dict[str, Any]
 @dataclass(frozen=True)
 class ReadColumn:
     """The lean twin of a SerializerMethodField computed from the row: `lookups` it needs, and
-    `value(row)` over those lookups."""
+    `value(row)` over those lookups. `annotate()`, when given, returns the annotations (by name) that
+    some of those lookups are — computed in the page's own query, e.g. a person's current groups as
+    one aggregated subquery instead of a second query for the page."""
 
     lookups: tuple[str, ...]
     value: Callable[[Row], Any]
+    annotate: Callable[[], dict[str, Any]] | None = None
+
+
+class GroupConcat(models.Aggregate):
+    """The distinct values of a text column joined with commas: GROUP_CONCAT on SQLite, STRING_AGG on
+    PostgreSQL (the order is not defined: sort after splitting)."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(distinct)s%(expressions)s)"
+    allow_distinct = True
+    output_field = models.TextField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s(%(distinct)s%(expressions)s, ',')",
+            **extra,
+        )
 
 
 @dataclass(frozen=True)
@@ -61,6 +84,7 @@ class ReadPlan:
     lookups: list[str]
     columns: list[tuple[str, Callable[[Row], Any]]]
     page_columns: list[tuple[str, PageColumn]] = field(default_factory=list)
+    annotations: list[Callable[[], dict[str, Any]]] = field(default_factory=list)
 
     def rows(self, values: Sequence[Row]) -> list[Row]:
         out = [{name: get(row) for name, get in self.columns} for row in values]
@@ -73,7 +97,10 @@ class ReadPlan:
     def values(self, queryset: QuerySet, extra: Sequence[str] = ()) -> QuerySet:
         """The queryset as the dict rows this plan reads (joins decided by the lookups alone)."""
         lookups = [*self.lookups, *(name for name in extra if name not in self.lookups)]
-        return queryset.select_related(None).prefetch_related(None).values(*lookups)
+        queryset = queryset.select_related(None).prefetch_related(None)
+        for annotate in self.annotations:
+            queryset = queryset.annotate(**annotate())
+        return queryset.values(*lookups)
 
 
 def _datetime(value: dt.datetime) -> str:
@@ -130,6 +157,8 @@ def _compile(serializer: serializers.Serializer, prefix: str, plan: ReadPlan, ow
             twin = getattr(owner, f"read_{name}", None)
             if isinstance(twin, ReadColumn) and not prefix:
                 plan.lookups.extend(twin.lookups)
+                if twin.annotate is not None:
+                    plan.annotations.append(twin.annotate)
                 columns.append((name, twin.value))
                 continue
             if isinstance(twin, PageColumn) and not prefix:
@@ -224,4 +253,4 @@ class ORJSONRenderer(JSONRenderer):
         )
 
 
-__all__ = ["ORJSONRenderer", "PageColumn", "ReadColumn", "ReadPlan", "plan_for", "read_rows"]
+__all__ = ["GroupConcat", "ORJSONRenderer", "PageColumn", "ReadColumn", "ReadPlan", "plan_for", "read_rows"]
