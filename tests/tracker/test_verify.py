@@ -155,3 +155,22 @@ def test_checkpoint_command_prints_the_link(person):
     call_command("checkpoint_changes", stdout=out)
     last_id, digest, _at = out.getvalue().split()
     assert ChangeCheckpoint.objects.get(last_entry_id=int(last_id)).digest == digest
+
+
+def test_a_county_verify_checks_the_whole_history_of_a_person_who_moved_in(person, regions, superuser):
+    """The version written before the move was recorded in the old county; tampering with it is still
+    seen by a verify of the new county alone, and a verify of an unrelated county does not read it."""
+    from beneficiaries.services import beneficiary_update
+
+    beneficiary_update(beneficiary=person, actor=superuser, region=regions["450400"])
+    first = ChangeEntry.objects.get(
+        model="beneficiaries.beneficiary", object_id=str(person.pk), object_version=1
+    )
+    assert first.region_path == regions["360300"].path
+    _raw(
+        "UPDATE changelog_changeentry SET changes = %s WHERE id = %s", ['{"name": ["x", "forged"]}', first.pk]
+    )
+    assert "entry does not match its HMAC (altered or forged)" in _problems(
+        within_path=regions["450400"].path
+    )
+    assert changes_verify(within_path=regions["3603X1"].path)["ok"]  # another county: not its history
