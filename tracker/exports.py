@@ -89,6 +89,29 @@ class _Buffer:
         return text
 
 
+def _csv_converter(kind: str, labels: bool) -> Callable[[Any], Any] | None:
+    """The one conversion a column's cells need, chosen once per export (the per-cell `isinstance`
+    chain of `_csv_value` was most of the export's time): None where `csv.writer` writes the value
+    as it is (numbers as `str()`, None as empty). A cell of another type than its column's kind
+    falls back to `_csv_value`, so nothing is written unconverted or unneutralised."""
+    if kind in ("int", "decimal", "money"):
+        numbers = (int, decimal.Decimal)
+        return lambda value: (
+            value if value is None or value.__class__ in numbers else _csv_value(value, labels)
+        )
+    if kind == "date":
+        return lambda value: value.isoformat() if value.__class__ is dt.date else _csv_value(value, labels)
+    if kind == "datetime":
+        return lambda value: _csv_value(value, labels)
+
+    def text(value: Any) -> Any:
+        if value.__class__ is str:
+            return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+        return _csv_value(value, labels)
+
+    return text
+
+
 def csv_stream(
     columns: Sequence[Column], rows: Iterable[Sequence[Any]], *, labels: bool = True
 ) -> Iterator[bytes]:
@@ -96,9 +119,14 @@ def csv_stream(
     writer = csv.writer(buffer)
     writer.writerow([neutralise(str(c.title)) if labels else c.key for c in columns])
     yield codecs.BOM_UTF8 + buffer.take().encode()
+    converters = [(i, f) for i, c in enumerate(columns) if (f := _csv_converter(c.kind, labels))]
     count = 0
     for row in rows:
-        writer.writerow([_csv_value(v, labels) for v in row])
+        cells = list(row)
+        for i, convert in converters:
+            if cells[i] is not None:
+                cells[i] = convert(cells[i])
+        writer.writerow(cells)
         count += 1
         if count % ROWS_PER_CHUNK == 0:
             yield buffer.take().encode()

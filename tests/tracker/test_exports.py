@@ -72,6 +72,14 @@ def test_csv_times_read_as_excel_dates_for_people_and_iso_for_machines():
     assert "2021-06-01T08:30:00+08:00" in machines
 
 
+def test_csv_cells_of_another_type_than_their_column_are_still_converted_and_neutralised():
+    """Converters are chosen per column; a cell that does not match its column's kind (a label in a
+    number column, a date in a text column) still goes through the full conversion."""
+    rows = [("-1+cmd", dt.date(2021, 5, 31), "@sum", "2021-05-31", None)]
+    text = b"".join(csv_stream(COLUMNS, rows)).decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(text)))[1] == ["'-1+cmd", "2021-05-31", "'@sum", "2021-05-31", ""]
+
+
 @pytest.mark.parametrize("stream", [csv_stream, xlsx_stream])
 def test_first_bytes_leave_before_any_row_is_read(stream):
     def rows():
