@@ -2,9 +2,9 @@
 on PostgreSQL when DATABASE_URL points at one; prints a table (measured, baseline, ratio, target,
 PASS/MISS, and for each MISS what limits it) and writes JSON under benchmarks/results/.
 
-Suites run in a fresh database each: `import` (the beneficiary import) and `reads` (the read path
+Suites run in a fresh database each: `import` (the beneficiary import), `reads` (the read path
 against hand-written views, scope scaling, exports and verify, on data of the issue's scale times
---scale)."""
+--scale) and `writes` (the programs' batch writes: the posts' monthly subsidy run)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ SUITES = {
     "import": ["beneficiary_import"],
     # scope_scaling last: it trims and copies payments (the data set is no longer valid for verify).
     "reads": ["reads", "exports", "verify", "scope_scaling"],
+    # The programs' batch writes, each against plain bulk writes of the same rows.
+    "writes": ["post_subsidy_run"],
 }
 
 

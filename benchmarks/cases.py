@@ -192,10 +192,17 @@ def _reads(name: str) -> Callable[[Context], list[Row]]:
     return run
 
 
+def _posts_subsidy_run(ctx: Context) -> list[Row]:
+    from benchmarks.cases_posts import subsidy_run
+
+    return subsidy_run(engine=ctx.engine, rows=ctx.rows)
+
+
 ALL: dict[str, Callable[[Context], list[Row]]] = {
     "beneficiary_import": beneficiary_import,
     "reads": _reads("read_cases"),
     "scope_scaling": _reads("scope_scaling"),
     "exports": _reads("exports"),
     "verify": _reads("verify"),
+    "post_subsidy_run": _posts_subsidy_run,
 }
