@@ -53,10 +53,15 @@ test: $(DEV_STAMP) $(TS_STAMP)
 
 # Production serving: needs SECRET_KEY, CHANGELOG_HMAC_KEY, PII_ENCRYPTION_KEY, PII_HASH_KEY,
 # ALLOWED_HOSTS and DATABASE_URL in the environment (see .env.example).
+# Timeouts (README, Configuration): every request is bounded by design (paged lists; imports,
+# exports and whole-log verifies above their thresholds run as background jobs), so --timeout is a
+# safety net that restarts a stuck worker, set well above the slowest bounded request; a worker
+# finishing a request gets --graceful-timeout on restart or deploy.
 serve: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput
-	$(BIN)/gunicorn tracker.wsgi:application --bind $(HOST):$(PORT) --workers $${WORKERS:-2} --access-logfile -
+	$(BIN)/gunicorn tracker.wsgi:application --bind $(HOST):$(PORT) --workers $${WORKERS:-2} \
+		--timeout $${GUNICORN_TIMEOUT:-60} --graceful-timeout 30 --keep-alive 5 --access-logfile -
 
 # A background-job worker (Celery on Redis): needs CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)
 # and the same DATABASE_URL and keys as `make serve`. Run one per machine, as many machines as needed.

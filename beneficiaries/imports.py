@@ -43,7 +43,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,6 +56,7 @@ from tracker.changelog.context import Source, acting, change_context
 from tracker.changelog.models import ChangeEntry
 from tracker.changelog.services import tracked_bulk_create, tracked_bulk_update
 from tracker.pii import keyed_hash
+from tracker.planner import analyze
 from tracker.regions.models import Region
 
 ProbeLimitExceeded = probes.ProbeLimitExceeded
@@ -816,16 +817,10 @@ def _write_updates(rows: list[tuple[_Row, int]], today: dt.date) -> int:
 
 
 def _analyze_written_tables() -> None:
-    """PostgreSQL plans from table statistics that autovacuum refreshes only later; after a bulk
-    import the tables can be many times their analysed size, and queries right after it (the lists,
-    the duplicate look-ups of the next import) would be planned for the old size."""
-    connection = connections[router.db_for_write(Beneficiary)]
-    if connection.vendor != "postgresql":
-        return
+    """The lists and the duplicate look-ups of the next import are planned for the tables' new size
+    (tracker.planner)."""
     tables = (Beneficiary._meta.db_table, GroupMembership._meta.db_table, ChangeEntry._meta.db_table)
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    analyze(using=router.db_for_write(Beneficiary), tables=tables)
 
 
 # -- the service ----------------------------------------------------------------------------------------------

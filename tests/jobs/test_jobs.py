@@ -131,3 +131,35 @@ def test_job_cancel_service_refuses_finished_jobs(clerk, django_capture_on_commi
     job.refresh_from_db()
     with pytest.raises(Conflict):
         job_cancel(job=job, actor=clerk)
+
+
+def test_a_large_verify_is_a_job_and_a_small_one_answers_at_once(
+    api, analyst, outsider, superuser, person, settings, django_capture_on_commit_callbacks
+):
+    """A scope above VERIFY_JOB_THRESHOLD_ENTRIES is verified by a job (202), never in the request;
+    the threshold itself still answers inline; `background=true` asks for a job whatever the size."""
+    from tracker.regions.models import Region
+
+    url = "/api/v1/audit/changes/verify/"
+    within = ChangeEntry.objects.filter(
+        region_path__startswith=Region.objects.get(code="360300").path
+    ).count()
+    settings.VERIFY_JOB_THRESHOLD_ENTRIES = within
+    inline = api(analyst).get(url, {"within": "360300"})
+    assert inline.status_code == 200 and inline.json()["checked"] >= within
+    settings.VERIFY_JOB_THRESHOLD_ENTRIES = within - 1
+    with django_capture_on_commit_callbacks(execute=True):
+        res = api(analyst).get(url, {"within": "360300"})
+    assert res.status_code == 202 and res["Location"].endswith(f"{JOBS}{res.json()['id']}/")
+    job = Job.objects.get(pk=res.json()["id"])
+    assert job.region.code == "360300" and job.status == JobStatus.SUCCEEDED
+    assert job.result["ok"] is True and job.result["checked"] == inline.json()["checked"]
+    assert api(outsider).get(f"{JOBS}{job.pk}/").status_code == 404
+    # The whole country, for a superuser (who may have no region): a job at the root.
+    settings.VERIFY_JOB_THRESHOLD_ENTRIES = 10**9
+    with django_capture_on_commit_callbacks(execute=True):
+        res = api(superuser).get(url, {"background": "true"})
+    job = Job.objects.get(pk=res.json()["id"])
+    assert res.status_code == 202 and job.region.parent_id is None and job.result["checkpoints_checked"] >= 0
+    assert job.result["checked"] == ChangeEntry.objects.count()
+    assert api(analyst).get(url, {"background": "maybe"}).status_code == 400

@@ -67,3 +67,19 @@ def test_seed_speaks_the_configured_language_with_a_progress_bar(db, regions, se
     out = io.StringIO()
     call_command("seed", "--if-empty", stdout=out)
     assert "already seeded" in out.getvalue()
+
+
+def test_seed_leaves_postgresql_planner_statistics_of_the_seeded_tables(db, regions):
+    """The first requests after a seed are planned for the seeded tables, not for empty ones."""
+    import pytest
+    from django.db import connection
+
+    from beneficiaries.models import Beneficiary
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    call_command("seed", password="pw-demo-test")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Beneficiary._meta.db_table])
+        (estimated,) = cursor.fetchone()
+    assert estimated == Beneficiary.objects.count() > 0

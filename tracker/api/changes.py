@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -18,11 +19,13 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from tracker.api.filters import WithinFilter
 from tracker.api.history import ChangeEntrySerializer
+from tracker.api.jobs import JobSerializer, accepted
 from tracker.api.query import query_param
 from tracker.api.viewsets import ScopedViewSetMixin
 from tracker.changelog.context import Source
 from tracker.changelog.entries import ChangeEntry
 from tracker.changelog.selectors import changes_verify
+from tracker.jobs.services import job_enqueue
 from tracker.regions.models import Region
 
 
@@ -68,22 +71,39 @@ class ChangeEntryViewSet(ScopedViewSetMixin, ReadOnlyModelViewSet):
         return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("within", OpenApiTypes.STR, description="Region code")],
-        responses=VerifyResultSerializer,
+        parameters=[
+            OpenApiParameter("within", OpenApiTypes.STR, description="Region code"),
+            OpenApiParameter(
+                "background",
+                OpenApiTypes.BOOL,
+                description="Run as a background job (202) whatever the size; larger scopes always do.",
+            ),
+        ],
+        responses={200: VerifyResultSerializer, 202: JobSerializer},
     )
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def verify(self, request: Request) -> Response:
-        """Re-check the HMAC of every entry in scope and each object's unbroken history."""
+        """Re-check the HMAC of every entry in scope and each object's unbroken history. A scope of
+        more than VERIFY_JOB_THRESHOLD_ENTRIES entries (or `background=true`) is verified by a
+        background job: 202 with the job, whose result is this answer."""
         user_path = request.user.scope_path or ""
-        path = user_path
+        region = request.user.region
         code = query_param(request, "within")
+        background = query_param(request, "background", choices=("true", "false"), default="false") == "true"
         if code:
             region = Region.objects.visible_to(request.user).filter(code=code).first()
             if region is None or not region.path.startswith(user_path):
                 return Response(
                     {"ok": True, "checked": 0, "rows_checked": 0, "checkpoints_checked": 0, "problems": []}
                 )
-            path = region.path
+        elif not user_path:  # the whole country: its job runs at the root (a superuser may have no region)
+            region = Region.objects.filter(parent__isnull=True).order_by("path").first()
+        path = region.path if code else user_path
+        threshold = settings.VERIFY_JOB_THRESHOLD_ENTRIES
+        entries = ChangeEntry.objects.filter(region_path__within=path) if path else ChangeEntry.objects.all()
+        if region is not None and (background or entries[: threshold + 1].count() > threshold):
+            job = job_enqueue(kind="changes_verify", actor=request.user, region=region)
+            return accepted(request, job)
         return Response(changes_verify(within_path=path or None))
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:

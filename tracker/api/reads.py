@@ -29,8 +29,9 @@ from functools import cache
 from typing import Any
 
 import orjson
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 from rest_framework import relations, serializers
@@ -148,6 +149,26 @@ def _source_path(prefix: str, source: str) -> str:
     return f"{prefix}{path}"
 
 
+def _slug_subquery(owner: type, prefix: str, source: str, slug: str, plan: ReadPlan) -> str | None:
+    """A top-level slug of a foreign key (a user's username, a code) read as a scalar subquery by
+    primary key rather than a join: the same index look-up per row when it runs, but PostgreSQL's
+    planning time grows steeply with the number of joins (a payments page with twelve relations
+    spent ~100 ms planning and under 1 ms running). None where the page's own join is kept."""
+    model = getattr(getattr(owner, "Meta", None), "model", None)
+    if prefix or "." in source or model is None:
+        return None
+    try:
+        relation = model._meta.get_field(source)
+    except FieldDoesNotExist:
+        return None
+    if not (relation.many_to_one or relation.one_to_one) or not relation.concrete:
+        return None
+    alias = f"read_{source}_{slug}"
+    related = relation.related_model._base_manager.filter(pk=OuterRef(relation.attname)).values(slug)[:1]
+    plan.annotations.append(lambda: {alias: Subquery(related)})
+    return alias
+
+
 def _compile(serializer: serializers.Serializer, prefix: str, plan: ReadPlan, owner: type) -> list:
     columns: list[tuple[str, Callable[[Row], Any]]] = []
     for name, serializer_field in serializer.fields.items():
@@ -188,8 +209,10 @@ def _compile(serializer: serializers.Serializer, prefix: str, plan: ReadPlan, ow
             columns.append((name, get_nested))
             continue
         if isinstance(serializer_field, relations.SlugRelatedField):
-            lookup = f"{_source_path(prefix, source)}__{serializer_field.slug_field}"
             fmt: Callable[[Any], Any] = lambda value: value  # noqa: E731
+            lookup = _slug_subquery(owner, prefix, source, serializer_field.slug_field, plan)
+            if lookup is None:
+                lookup = f"{_source_path(prefix, source)}__{serializer_field.slug_field}"
         elif isinstance(serializer_field, relations.PrimaryKeyRelatedField):
             lookup = _source_path(prefix, source)
             fmt = lambda value: value  # noqa: E731

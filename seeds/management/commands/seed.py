@@ -25,6 +25,7 @@ from seeds.posts import seed_posts
 from seeds.reference import seed_regions
 from seeds.vouchers import seed_vouchers
 from tracker.changelog.context import Source, command_context
+from tracker.planner import analyze
 
 
 class BarSafeOutput:
@@ -85,6 +86,7 @@ class Command(BaseCommand):
                     bar.update(1)
             finally:
                 bar.close()
+        analyze()  # PostgreSQL: plan the first requests for the seeded tables, not for empty ones
         created = found.get("created") or []
         self.stdout.write(
             self.style.SUCCESS(
