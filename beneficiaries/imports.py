@@ -58,6 +58,7 @@ from tracker.changelog.services import tracked_bulk_create, tracked_bulk_update
 from tracker.pii import keyed_hash
 from tracker.planner import analyze
 from tracker.regions.models import Region
+from tracker.scope import path_within
 
 ProbeLimitExceeded = probes.ProbeLimitExceeded
 
@@ -612,7 +613,7 @@ def _prepare(
     if code and region is None:
         errors.append(("region", _("Unknown region code %(code)s.") % {"code": code}))
         refused.add("region")
-    elif region is not None and not region.path.startswith(job.scope_path):
+    elif region is not None and not path_within(region.path, job.scope_path):
         errors.append(("region", _("Region %(code)s lies outside your region.") % {"code": code}))
     data["region"] = region
     groups: list[BeneficiaryGroup] = []
@@ -706,7 +707,7 @@ def _validate(
             if found is None:
                 continue
             pk, path = found
-            if not path.startswith(job.scope_path):
+            if not path_within(path, job.scope_path):
                 # Said exactly as a single registration says it (services.conflict_for_existing).
                 err(row.number, "id_number", registered_elsewhere_message())
                 probed.append(pk)

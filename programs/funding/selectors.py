@@ -23,6 +23,7 @@ from programs.funding.choices import (
 from programs.funding.models import Payment, Program
 from programs.funding.rules import OtherPayment, PaymentFacts, budget_year
 from tracker.regions.models import Region, designations_for_paths
+from tracker.scope import path_within, user_scope
 
 # Rows per IN (...) list: well under SQLite's variable limit, so a batch of any size costs a
 # constant number of queries per chunk.
@@ -52,8 +53,7 @@ def program_budget(*, program: Program, year: int | None = None, user: Any = Non
     payments = Payment.objects.all()
     whole = True
     if user is not None:
-        scope = getattr(user, "scope_path", None)
-        whole = scope is not None and program.region.path.startswith(scope)
+        whole = path_within(program.region.path, user_scope(user))
         if not whole:
             payments = payments.visible_to(user)
     totals = payments.filter(program_id=program.pk, period_start__range=(span.start, span.end)).aggregate(

@@ -49,6 +49,26 @@ def test_cancel(api, clerk, reviewer):
     assert again.status_code == 409 and again.json()["status_now"] == "cancelled"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_running_job_shows_its_progress(api, clerk):
+    job = job_enqueue(kind="test_reporting", actor=clerk)  # no surrounding transaction: runs at once
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.result == {"seen": [1, 4], "heartbeat": True}
+    body = api(clerk).get(f"{JOBS}{job.pk}/").json()
+    assert body["status"] == "succeeded"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_cancelled_while_running_stops_at_its_next_report(superuser):
+    from tracker.regions.models import Designation
+
+    job = job_enqueue(kind="test_cancelled_while_running", actor=superuser, parameters={"codes": ["t_a"]})
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED and job.cancel_requested and job.finished_at
+    assert not Designation.objects.filter(code="t_a").exists()
+
+
 def test_a_silent_running_job_is_queued_again_then_failed(clerk, settings):
     settings.JOB_MAX_ATTEMPTS = 2
     job = job_enqueue(kind="changes_verify", actor=clerk)

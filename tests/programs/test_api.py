@@ -513,6 +513,30 @@ def test_export_csv_streams_masked_and_neutralised(
     assert api(reviewer).get(f"{PAYMENTS}export/?format=pdf").status_code == 400
 
 
+def test_export_speaks_labels_by_default_and_codes_on_request(api, clerk, reviewer, program, person):
+    """An analyst opening the file reads 已发放, 个人 and names; `labels=codes` is for machines."""
+    payment = services.payment_create(
+        program=program, beneficiary=person, actor=clerk, submit=True, **month(5)
+    )
+    services.payment_approve(payment=payment, actor=reviewer)
+    services.payment_mark_paid(payment=payment, actor=reviewer)
+
+    def export(query: str, language: str = "zh-hans") -> list[list[str]]:
+        response = api(reviewer).get(f"{PAYMENTS}export/?format=csv{query}", HTTP_ACCEPT_LANGUAGE=language)
+        return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+    header, row = export("")
+    cells = dict(zip(header, row, strict=True))
+    assert cells["状态"] == "已发放" and cells["收款方类型"] == "个人"
+    assert cells["政策项目"] == program.name_zh and cells["地区"] == program.region.name_zh
+    assert cells["资金来源"] == program.fund_source.name_zh
+    header, row = export("", "en")
+    assert dict(zip(header, row, strict=True))["Status"] == "Paid"
+    header, row = export("&labels=codes")
+    cells = dict(zip(header, row, strict=True))
+    assert cells["status"] == "paid" and cells["payee_kind"] == "person" and cells["program"] == program.code
+
+
 def test_export_xlsx(api, clerk, reviewer, program, person):
     from openpyxl import load_workbook
 

@@ -23,5 +23,33 @@ def run_slow_writes(job: Any, report: Report) -> dict[str, Any]:
     return {"codes": codes}
 
 
+def run_reporting(job: Any, report: Report) -> dict[str, Any]:
+    """Reports progress, then returns what its own job row showed meanwhile (as a client polling
+    GET jobs/{id}/ would see it)."""
+    from tracker.jobs.models import Job
+
+    report(1, 4)
+    row = Job.objects.values("progress_done", "progress_total", "heartbeat_at").get(pk=job.pk)
+    return {"seen": [row["progress_done"], row["progress_total"]], "heartbeat": bool(row["heartbeat_at"])}
+
+
+def run_cancelled_while_running(job: Any, report: Report) -> dict[str, Any]:
+    """Its requester cancels it while it runs (another request, here called directly); the next
+    progress report stops it, before the chunk it would have written next."""
+    from tracker.jobs.models import Job
+    from tracker.jobs.services import job_cancel
+
+    codes = job.parameters["codes"]
+    job_cancel(job=Job.objects.get(pk=job.pk), actor=job.requested_by)
+    report(1, 2)
+    with transaction.atomic():
+        designation_upsert(code=codes[0], name_zh="测试甲", name_en="Test A", actor=job.requested_by)
+    return {"codes": codes}
+
+
 def register() -> None:
     register_job_kind("test_slow_writes", "Test: slow writes", run_slow_writes)
+    register_job_kind("test_reporting", "Test: reports progress", run_reporting)
+    register_job_kind(
+        "test_cancelled_while_running", "Test: cancelled while running", run_cancelled_while_running
+    )

@@ -71,3 +71,24 @@ def test_payment_post_within_budget_with_one_change_entry(api, clerk, regions):
     statements = _counted(ctx)
     assert len(statements) <= 12, "\n".join(statements)
     assert ChangeEntry.objects.count() == entries + 1
+
+
+@pytest.mark.django_db
+def test_a_payment_post_with_an_idempotency_key_writes_one_change_entry(api, clerk, regions):
+    """The key's record is an untracked row: the create logs the payment and nothing else, and the
+    replay writes nothing at all."""
+    from seeds.factories.funding import FundSourceFactory, ProgramFactory
+
+    program = ProgramFactory(
+        region=regions["360300"], fund_source=FundSourceFactory(), eligible_groups=["lifted_out_of_poverty"]
+    )
+    person = make_person(regions["360300"])
+    client = api(clerk)
+    body = {"program": program.code, "beneficiary": person.pk, "month": "2021-05", "submit": True}
+    entries = ChangeEntry.objects.count()
+    first = client.post("/api/v1/payments/", body, format="json", HTTP_IDEMPOTENCY_KEY="pay-2021-05-a")
+    assert first.status_code == 201, first.json()
+    assert ChangeEntry.objects.count() == entries + 1
+    replay = client.post("/api/v1/payments/", body, format="json", HTTP_IDEMPOTENCY_KEY="pay-2021-05-a")
+    assert replay.json()["id"] == first.json()["id"]
+    assert ChangeEntry.objects.count() == entries + 1

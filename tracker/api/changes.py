@@ -27,6 +27,7 @@ from tracker.changelog.entries import ChangeEntry
 from tracker.changelog.selectors import changes_verify
 from tracker.jobs.services import job_enqueue
 from tracker.regions.models import Region
+from tracker.scope import path_within, user_scope
 
 
 class VerifyProblemSerializer(serializers.Serializer):
@@ -92,7 +93,7 @@ class ChangeEntryViewSet(ScopedViewSetMixin, ReadOnlyModelViewSet):
         background = query_param(request, "background", choices=("true", "false"), default="false") == "true"
         if code:
             region = Region.objects.visible_to(request.user).filter(code=code).first()
-            if region is None or not region.path.startswith(user_path):
+            if region is None or not path_within(region.path, user_scope(request.user)):
                 return Response(
                     {"ok": True, "checked": 0, "rows_checked": 0, "checkpoints_checked": 0, "problems": []}
                 )

@@ -23,6 +23,7 @@ from tqdm import tqdm
 from beneficiaries.imports import ImportRejected, ProbeLimitExceeded, beneficiaries_import
 from tracker.changelog.context import Source, command_context
 from tracker.regions.models import Region
+from tracker.scope import path_within, user_scope
 
 
 class Command(BaseCommand):
@@ -61,7 +62,7 @@ class Command(BaseCommand):
             scope = Region.path_for_code(options["region_scope"])
             if scope is None:
                 raise CommandError(_("Unknown region code: %(code)s") % {"code": options["region_scope"]})
-            if not scope.startswith(user.scope_path):
+            if not path_within(scope, user_scope(user)):
                 raise CommandError(
                     _("Region %(code)s lies outside the region of user %(name)s.")
                     % {"code": options["region_scope"], "name": user.username}

@@ -3,10 +3,7 @@ given and shown by their codes."""
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 import decimal
-import re
 from typing import Any
 
 from django.core.validators import MaxLengthValidator
@@ -22,9 +19,9 @@ from programs.funding.services import PROGRAM_FIELDS
 from tracker.api.reads import ReadColumn
 from tracker.api.regions import RegionCodeField
 from tracker.api.serializers import TrackerModelSerializer, TrackerSerializer
+from tracker.periods import Month
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
-MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
 
 
 class FundSourceSerializer(TrackerModelSerializer):
@@ -299,14 +296,10 @@ class PaymentCreateSerializer(TrackerSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         month = attrs.pop("month", None)
         if month is not None:
-            match = MONTH_RE.fullmatch(month)
-            if not match or not (1 <= int(match.group(2)) <= 12) or int(match.group(1)) < 1900:
-                raise serializers.ValidationError({"month": [_("A month is written YYYY-MM.")]})
+            period = Month.parse(month)  # the domain's month: YYYY-MM, or a field error on "month"
             if "period_start" in attrs or "period_end" in attrs:
                 raise serializers.ValidationError({"month": [_("Give a month or a period, not both.")]})
-            year, number = int(match.group(1)), int(match.group(2))
-            attrs["period_start"] = dt.date(year, number, 1)
-            attrs["period_end"] = dt.date(year, number, calendar.monthrange(year, number)[1])
+            attrs["period_start"], attrs["period_end"] = period.first_day, period.last_day
         missing = [name for name in ("period_start", "period_end") if name not in attrs]
         if missing:
             raise serializers.ValidationError(
