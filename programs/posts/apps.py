@@ -14,3 +14,8 @@ class PostsConfig(AppConfig):
         from programs.posts.selectors import posts_for_file
 
         register_file_section("posts", _("Public-welfare posts"), posts_for_file, order=45)
+
+        # A province's subsidy run is a background job above SUBSIDY_RUN_JOB_THRESHOLD holdings.
+        from programs.posts import jobs
+
+        jobs.register()

@@ -45,6 +45,12 @@ def held_in(month: Month) -> Q:
     return held_between(month.first_day, month.last_day)
 
 
+def holdings_in_month_exceed(*, region_path: str, month: Month, limit: int) -> bool:
+    """Whether a subsidy run over the region would consider more than `limit` holdings (counting at
+    most limit + 1 rows: the answer costs the same however large the province)."""
+    return Assignment.objects.within(region_path).filter(held_in(month))[: limit + 1].count() > limit
+
+
 def roster_on(*, post: Post, on: dt.date) -> QuerySet[Assignment]:
     """The holders of a post on a day, in order of their start."""
     return (

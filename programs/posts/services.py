@@ -76,6 +76,8 @@ from tracker.accounts.roles import require_role
 from tracker.changelog.context import acting
 from tracker.changelog.services import tracked_bulk_create, tracked_bulk_update
 from tracker.errors import Conflict
+from tracker.jobs.models import Job
+from tracker.jobs.services import job_enqueue
 from tracker.periods import Month
 from tracker.regions.choices import RegionLevel
 from tracker.regions.models import Region, designations_for_path
@@ -1242,6 +1244,23 @@ def _skip(holding: _Holding, codes: list[str], message: str, payment: int | None
 
 
 @atomic_service
+@atomic_service
+def subsidy_run_enqueue(*, actor: Any, region: Region, month: Month | str, dry_run: bool = False) -> Job:
+    """The subsidy run as a background job (a province's month, above SUBSIDY_RUN_JOB_THRESHOLD
+    holdings): the role, the region and the month are checked now, so a refusal is the request's
+    answer and not a failed job; the job runs subsidy_run_create as the requester."""
+    require_role(actor, Role.CLERK)
+    require_in_scope(actor, region)
+    if isinstance(month, str):
+        month = Month.parse(month)
+    return job_enqueue(
+        kind="posts_subsidy_run",
+        actor=actor,
+        region=region,
+        parameters={"region": region.code, "month": str(month), "dry_run": dry_run},
+    )
+
+
 def subsidy_run_create(
     *,
     actor: Any,

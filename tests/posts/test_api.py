@@ -408,6 +408,41 @@ def test_a_subsidy_run_through_the_api(api, clerk, post, person, hire):
     )
 
 
+def test_a_large_subsidy_run_is_a_job_run_as_the_clerk(
+    api, clerk, reviewer, outsider, post, person, hire, settings, django_capture_on_commit_callbacks
+):
+    from tracker.jobs.models import Job, JobStatus
+
+    held = hire(post, person)
+    services.attendance_record(
+        actor=clerk, assignment=held, month="2021-03", days_required=23, days_present=23
+    )
+    settings.SUBSIDY_RUN_JOB_THRESHOLD = 0  # one holding is more than the threshold
+    body = {"region": "3603X1", "month": "2021-03"}
+    assert api(reviewer).post("/api/v1/posts/subsidy-runs/", body, format="json").status_code == 403
+    assert api(outsider).post("/api/v1/posts/subsidy-runs/", body, format="json").status_code in (400, 403)
+    assert not Job.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(clerk).post("/api/v1/posts/subsidy-runs/", body, format="json")
+    assert response.status_code == 202, response.json()
+    assert response["Location"].endswith(f"/api/v1/jobs/{response.json()['id']}/")
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.result["paid_count"] == 1 and job.result["amount"] == "500.00"
+    run = SubsidyRun.objects.get(pk=job.result["subsidy_run"])
+    assert run.created_by == clerk and Payment.objects.get().created_by == clerk
+    # Below the threshold, background=true asks for a job all the same; a bad month is the request's 400.
+    settings.SUBSIDY_RUN_JOB_THRESHOLD = 100
+    body.update(background=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = api(clerk).post("/api/v1/posts/subsidy-runs/", body, format="json")
+    assert (
+        again.status_code == 202 and Job.objects.get(pk=again.json()["id"]).result["already_paid_count"] == 1
+    )
+    bad = api(clerk).post("/api/v1/posts/subsidy-runs/", {**body, "month": "2021-13"}, format="json")
+    assert bad.status_code == 400 and "month" in bad.json()["errors"]
+
+
 # -- attendance import -----------------------------------------------------------------------------------
 
 

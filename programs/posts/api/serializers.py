@@ -450,3 +450,7 @@ class SubsidyRunCreateSerializer(TrackerSerializer):
     region = RegionCodeField(help_text=_("The region to pay in (a village up to a province)."))
     month = serializers.CharField(max_length=7, help_text=_("YYYY-MM"))
     dry_run = serializers.BooleanField(default=False, help_text=_("Decide and show the run; write nothing."))
+    background = serializers.BooleanField(
+        default=False,
+        help_text=_("Run as a background job (always so above SUBSIDY_RUN_JOB_THRESHOLD holdings)."),
+    )

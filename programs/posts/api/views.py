@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -65,13 +66,15 @@ from programs.posts.models import (
     PostStandard,
     SubsidyRun,
 )
-from programs.posts.selectors import roster_on
+from programs.posts.selectors import holdings_in_month_exceed, roster_on
 from tracker.accounts.choices import Role
 from tracker.api.exceptions import problem_response
 from tracker.api.history import HistoryMixin
 from tracker.api.idempotency import idempotent
+from tracker.api.jobs import JobSerializer, accepted
 from tracker.api.reads import read_rows
 from tracker.api.viewsets import TrackerModelViewSet, TrackerReadOnlyViewSet, check_if_match
+from tracker.periods import Month
 from tracker.transactions import door_transaction
 
 ID = r"[0-9]+"
@@ -462,15 +465,25 @@ class SubsidyRunViewSet(TrackerModelViewSet):
 
     @extend_schema(
         request=SubsidyRunCreateSerializer,
-        responses={200: SubsidyRunSerializer, 201: SubsidyRunSerializer},
+        responses={200: SubsidyRunSerializer, 201: SubsidyRunSerializer, 202: JobSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
     )
     @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """201 with the stored run; a dry run answers 200 with the run as it would be (no id)."""
+        """201 with the stored run; a dry run answers 200 with the run as it would be (no id); above
+        SUBSIDY_RUN_JOB_THRESHOLD holdings, or with `background`, 202 with the job that runs it."""
         serializer = self.get_write_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
+        background = data.pop("background")
+        month = Month.parse(data["month"])
+        if background or holdings_in_month_exceed(
+            region_path=data["region"].path, month=month, limit=settings.SUBSIDY_RUN_JOB_THRESHOLD
+        ):
+            # Too many holdings for a request's time: the same run, as a background job (202).
+            with door_transaction():
+                job = services.subsidy_run_enqueue(actor=request.user, **data)
+            return accepted(request, job)
         with door_transaction():
             run = services.subsidy_run_create(actor=request.user, **data)
         return self.respond(run, status.HTTP_200_OK if data["dry_run"] else status.HTTP_201_CREATED)
