@@ -61,7 +61,12 @@ class User(AbstractUser):
             return None
         from tracker.regions.models import Region
 
-        return Region.cached_path(self.region_id) or None
+        path = Region.cached_path(self.region_id) or None
+        if path is not None and path.count("/") == 1:
+            # The root's subtree is the whole country: no filter at all. A range over every row
+            # made SQLite's planner sort the whole table instead of walking the primary key.
+            return ""
+        return path
 
 
 class TokenActivity(models.Model):
