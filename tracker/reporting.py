@@ -72,6 +72,18 @@ class ReportScope:
         """The caller's visible rows within the report's region (tracker.scope is the one door)."""
         return queryset.visible_to(self.user).within(self.region.path)
 
+    def within_scope(self, path_lookup: str = "region_path") -> models.Q:
+        """Q: rows whose `path_lookup` lies in the report's region and in the caller's scope, for
+        querysets reached through a relation (memberships by their person's `region_path`) where
+        `restrict` would join the region table."""
+        condition = models.Q(**{f"{path_lookup}__within": self.region.path})
+        scope = getattr(self.user, "scope_path", None)
+        if scope is None:
+            return models.Q(pk__in=[])
+        if scope:
+            condition &= models.Q(**{f"{path_lookup}__within": scope})
+        return condition
+
     def child_region(self, path_lookup: str = "region_path") -> Case:
         """SQL: the code of the child region a row's path lies in (None for the region itself)."""
         whens = [When(**{f"{path_lookup}__within": path}, then=Value(code)) for code, path in self.children]
@@ -139,7 +151,25 @@ def report_sections(report: str) -> list[ReportSection]:
 
 
 def report_names() -> list[str]:
-    return sorted({report for report, _key in _sections})
+    """Every report that has a section or a title: the catalogue the reports app lists."""
+    return sorted({report for report, _key in _sections} | set(_titles))
+
+
+_titles: dict[str, Any] = {}
+
+
+def register_report(report: str, title: Any, *, order: int = 100) -> None:
+    """Name a report and its title (programs.reports names the issue's eight); a report with a
+    title and no section yet answers with no sections, never an error."""
+    _titles[report] = (order, title)
+
+
+def report_title(report: str) -> Any:
+    return _titles[report][1] if report in _titles else report
+
+
+def report_order(report: str) -> int:
+    return _titles[report][0] if report in _titles else 1000
 
 
 def rate(numerator: Any, denominator: Any) -> Decimal | None:
