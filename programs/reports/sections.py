@@ -17,8 +17,7 @@ from typing import Any
 from django.db.models import CharField, Count, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from tracker.reporting import REGION, Column, ReportScope, Rows, rate, register_report_section
@@ -59,7 +58,7 @@ def _status_labels() -> dict[str, str]:
     from beneficiaries.choices import EmploymentStatus
 
     labels = {value: str(label) for value, label in EmploymentStatus.choices}
-    labels[NOT_RECORDED] = _gettext("Not recorded")
+    labels[NOT_RECORDED] = gettext("Not recorded")
     return labels
 
 
@@ -301,7 +300,7 @@ def _fund_labels() -> dict[str, str]:
     from programs.funding.models import FundSource
 
     labels = _names(FundSource)
-    labels[""] = _gettext("No fund source")
+    labels[""] = gettext("No fund source")
     return labels
 
 

@@ -65,7 +65,9 @@ def dataset(regions: dict[str, Any]) -> dict[str, Any]:
         "p1": person(r[PINGXIANG], "self_employed", lifted),
         "w1": person(r[WUZHOU], "employed_local", lifted),
     }
-    fund = FundSource(code="employment_subsidy_fund", name_zh="就业补助资金", name_en="Employment subsidy fund")
+    fund = FundSource(
+        code="employment_subsidy_fund", name_zh="就业补助资金", name_en="Employment subsidy fund"
+    )
     fund.save()
     program = ProgramFactory(
         code="PX_POST",
@@ -78,7 +80,11 @@ def dataset(regions: dict[str, Any]) -> dict[str, Any]:
         fund_source=fund,
     )
     wuzhou_program = ProgramFactory(
-        code="WZ_POST", name_zh="梧州岗位补贴", name_en="Wuzhou post subsidy", region=r[WUZHOU], fund_source=fund
+        code="WZ_POST",
+        name_zh="梧州岗位补贴",
+        name_en="Wuzhou post subsidy",
+        region=r[WUZHOU],
+        fund_source=fund,
     )
 
     def post(region: Any, headcount: int, opened: dt.date, closed: dt.date | None = None, **kw: Any) -> Post:
@@ -101,7 +107,11 @@ def dataset(regions: dict[str, Any]) -> dict[str, Any]:
 
     def hold(post_: Post, who: Beneficiary, start: dt.date, end: dt.date | None = None) -> None:
         Assignment(
-            post=post_, beneficiary=who, region=post_.region, start_date=start, end_date=end,
+            post=post_,
+            beneficiary=who,
+            region=post_.region,
+            start_date=start,
+            end_date=end,
             end_reason="resigned" if end else "",
         ).save()
 
@@ -128,8 +138,15 @@ def dataset(regions: dict[str, Any]) -> dict[str, Any]:
     VoucherPlan(region=r[PINGXIANG], year=2021, type=vtype, planned_count=10).save()
     VoucherPlan(region=r[LUXI], year=2021, type=vtype, planned_count=4).save()
     wz_type = VoucherType(
-        code="WZ_SKILL", name_zh="梧州培训券", name_en="Wuzhou voucher", region=r[WUZHOU],
-        payee=VoucherPayee.NONE, program=None, eligible_groups=[], face_value_rule="none", validity_days=365,
+        code="WZ_SKILL",
+        name_zh="梧州培训券",
+        name_en="Wuzhou voucher",
+        region=r[WUZHOU],
+        payee=VoucherPayee.NONE,
+        program=None,
+        eligible_groups=[],
+        face_value_rule="none",
+        validity_days=365,
     )
     wz_type.save()
     wz_plan = VoucherPlan(region=r[WUZHOU], year=2021, type=wz_type, planned_count=100)
@@ -139,8 +156,13 @@ def dataset(regions: dict[str, Any]) -> dict[str, Any]:
 
     def voucher(holder: Beneficiary, status: str, vtype_: Any = vtype, plan_: Any = plan) -> None:
         Voucher(
-            code=f"T{next(_serial):010d}", type=vtype_, plan=plan_, holder=holder, status=status,
-            issued_at=issued_at, expires_on=dt.date(2022, 3, 1),
+            code=f"T{next(_serial):010d}",
+            type=vtype_,
+            plan=plan_,
+            holder=holder,
+            status=status,
+            issued_at=issued_at,
+            expires_on=dt.date(2022, 3, 1),
         ).save()
 
     voucher(people["a1"], "issued")
@@ -155,9 +177,18 @@ def dataset(regions: dict[str, Any]) -> dict[str, Any]:
 
     def pay(who: Beneficiary, month: int, amount: str, status: str, program_: Any = program) -> None:
         Payment(
-            program=program_, payee_kind="person", beneficiary=who, region=who.region,
-            period_start=dt.date(2021, month, 1), period_end=dt.date(2021, month, 28),
-            quantity=D(1), unit_amount=D(amount), amount=D(amount), fund_source=fund, status=status, created_by=maker,
+            program=program_,
+            payee_kind="person",
+            beneficiary=who,
+            region=who.region,
+            period_start=dt.date(2021, month, 1),
+            period_end=dt.date(2021, month, 28),
+            quantity=D(1),
+            unit_amount=D(amount),
+            amount=D(amount),
+            fund_source=fund,
+            status=status,
+            created_by=maker,
         ).save()
 
     pay(people["a2"], 2, "500.00", "paid")

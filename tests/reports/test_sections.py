@@ -25,7 +25,13 @@ def test_people_by_status(dataset, clerk) -> None:
     result = report_data("overview", user=clerk)
     people = section(result, "people_by_status")
     totals = {r["status"]: r["people"] for r in people.totals}
-    assert totals == {"employed_local": 1, "public_welfare_post": 1, "unemployed": 3, "flexible": 1, "self_employed": 1}
+    assert totals == {
+        "employed_local": 1,
+        "public_welfare_post": 1,
+        "unemployed": 3,
+        "flexible": 1,
+        "self_employed": 1,
+    }
     assert by_region(people.breakdown, "status", "people") == {
         (None, "self_employed"): 1,
         (LUXI, "employed_local"): 1,
@@ -36,7 +42,10 @@ def test_people_by_status(dataset, clerk) -> None:
     }
     assert people.labels["status"]["unemployed"] == "Unemployed (失业)"  # the tests' language is English
     with translation.override("zh-hans"):
-        assert section(report_data("overview", user=clerk), "people_by_status").labels["status"]["unemployed"] == "失业"
+        assert (
+            section(report_data("overview", user=clerk), "people_by_status").labels["status"]["unemployed"]
+            == "失业"
+        )
 
 
 def test_people_by_group_and_poverty_employment(dataset, clerk) -> None:
@@ -47,17 +56,27 @@ def test_people_by_group_and_poverty_employment(dataset, clerk) -> None:
     assert (groups["employment_difficulty"]["people"], groups["employment_difficulty"]["employed"]) == (1, 1)
     poverty = section(result, "poverty_employment")
     [total] = poverty.totals
-    assert (total["willing"], total["employed"], total["in_posts"], str(total["employment_rate"])) == (4, 3, 1, "0.7500")
+    assert (total["willing"], total["employed"], total["in_posts"], str(total["employment_rate"])) == (
+        4,
+        3,
+        1,
+        "0.7500",
+    )
     rows = {r["subregion"]: (r["willing"], r["employed"], r["in_posts"]) for r in poverty.breakdown}
     assert rows == {None: (1, 1, 0), LUXI: (2, 2, 1), SCENIC: (1, 0, 0)}
 
 
 def test_status_as_of_a_date_reads_the_status_changes(dataset, clerk) -> None:
-    from beneficiaries.models import StatusChange
-
     import datetime as dt
 
-    StatusChange(beneficiary=dataset["people"]["x1"], status="employed_local", effective_on=dt.date(2021, 5, 1), source="visit").save()
+    from beneficiaries.models import StatusChange
+
+    StatusChange(
+        beneficiary=dataset["people"]["x1"],
+        status="employed_local",
+        effective_on=dt.date(2021, 5, 1),
+        source="visit",
+    ).save()
     poverty = section(report_data("employment", user=clerk, as_of=dt.date(2021, 6, 1)), "poverty_employment")
     # Only x1 has a recorded status change: the others have none on that date.
     assert poverty.totals[0]["employed"] == 1
@@ -66,14 +85,23 @@ def test_status_as_of_a_date_reads_the_status_changes(dataset, clerk) -> None:
 def test_posts(dataset, clerk) -> None:
     import datetime as dt
 
-    result = report_data("posts", user=clerk, as_of=AS_OF, date_from=dt.date(2021, 1, 1), date_to=dt.date(2021, 12, 31))
+    result = report_data(
+        "posts", user=clerk, as_of=AS_OF, date_from=dt.date(2021, 1, 1), date_to=dt.date(2021, 12, 31)
+    )
     posts = section(result, "posts")
     [total] = posts.totals
     assert {k: total[k] for k in ("posts", "positions", "filled", "vacant", "opened")} == {
-        "posts": 2, "positions": 5, "filled": 2, "vacant": 3, "opened": 2,
+        "posts": 2,
+        "positions": 5,
+        "filled": 2,
+        "vacant": 3,
+        "opened": 2,
     }
     assert str(total["vacancy_rate"]) == "0.6000"
-    assert {r["subregion"]: (r["posts"], r["filled"]) for r in posts.breakdown} == {LUXI: (1, 1), SCENIC: (1, 1)}
+    assert {r["subregion"]: (r["posts"], r["filled"]) for r in posts.breakdown} == {
+        LUXI: (1, 1),
+        SCENIC: (1, 1),
+    }
     by_category = {r["category"]: r["positions"] for r in section(result, "posts_by_category").totals}
     assert by_category == {"cleaning": 3, "forest_ranger": 2}
     # On 2021-04-01 the scenic area's post is not open yet and a1 has left.
@@ -84,7 +112,13 @@ def test_posts(dataset, clerk) -> None:
 def test_vouchers_against_plan(dataset, clerk) -> None:
     vouchers = section(report_data("vouchers", user=clerk), "vouchers")
     [total] = vouchers.totals
-    assert (total["type"], total["planned"], total["counted"], total["issued"], total["expired"]) == ("PX_SKILL", 14, 2, 1, 1)
+    assert (total["type"], total["planned"], total["counted"], total["issued"], total["expired"]) == (
+        "PX_SKILL",
+        14,
+        2,
+        1,
+        1,
+    )
     assert (total["claimed"], total["cancelled"], str(total["plan_rate"])) == (1, 1, "0.1429")
     rows = {r["subregion"]: (r["planned"], r["counted"]) for r in vouchers.breakdown}
     assert rows == {None: (10, 0), LUXI: (4, 1), SCENIC: (0, 1)}
@@ -95,7 +129,10 @@ def test_payments(dataset, clerk) -> None:
     from decimal import Decimal as D
 
     result = report_data("payments", user=clerk)
-    months = {r["month"].strftime("%Y-%m"): (r["committed"], r["paid"], r["reversed"]) for r in section(result, "payments_by_month").totals}
+    months = {
+        r["month"].strftime("%Y-%m"): (r["committed"], r["paid"], r["reversed"])
+        for r in section(result, "payments_by_month").totals
+    }
     assert months == {
         "2021-02": (D("0"), D("500.00"), D("0")),
         "2021-03": (D("0"), D("500.00"), D("0")),
@@ -105,8 +142,17 @@ def test_payments(dataset, clerk) -> None:
     }
     [by_program] = section(result, "payments_by_program").totals
     assert (by_program["program"], by_program["fund_source"]) == ("PX_POST", "employment_subsidy_fund")
-    assert (by_program["committed"], by_program["paid"], by_program["reversed"]) == (D("750.00"), D("1000.00"), D("500.00"))
-    period = report_data("payments", user=clerk, date_from=__import__("datetime").date(2021, 3, 1), date_to=__import__("datetime").date(2021, 6, 30))
+    assert (by_program["committed"], by_program["paid"], by_program["reversed"]) == (
+        D("750.00"),
+        D("1000.00"),
+        D("500.00"),
+    )
+    period = report_data(
+        "payments",
+        user=clerk,
+        date_from=__import__("datetime").date(2021, 3, 1),
+        date_to=__import__("datetime").date(2021, 6, 30),
+    )
     [in_period] = section(period, "payments_by_program").totals
     assert (in_period["committed"], in_period["paid"]) == (D("750.00"), D("500.00"))
 
