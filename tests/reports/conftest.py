@@ -52,7 +52,12 @@ def person(region: Any, status: str, *groups: str, willing: bool = True, active:
 
 @pytest.fixture
 def dataset(regions: dict[str, Any]) -> dict[str, Any]:
-    r = regions
+    return populate(regions)
+
+
+def populate(r: dict[str, Any], tag: str = "") -> dict[str, Any]:
+    """The dataset; called again with another `tag`, a second copy of every kind of record (the
+    query-count tests grow the data with it)."""
     lifted, difficulty = "lifted_out_of_poverty", "employment_difficulty"
     people = {
         "a1": person(r[LUXI], "employed_local", lifted),
@@ -66,11 +71,11 @@ def dataset(regions: dict[str, Any]) -> dict[str, Any]:
         "w1": person(r[WUZHOU], "employed_local", lifted),
     }
     fund = FundSource(
-        code="employment_subsidy_fund", name_zh="就业补助资金", name_en="Employment subsidy fund"
+        code=f"employment_subsidy_fund{tag}", name_zh="就业补助资金", name_en="Employment subsidy fund"
     )
     fund.save()
     program = ProgramFactory(
-        code="PX_POST",
+        code=f"PX_POST{tag}",
         name_zh="萍乡公益性岗位补贴",
         name_en="Pingxiang post subsidy",
         region=r[PINGXIANG],
@@ -80,7 +85,7 @@ def dataset(regions: dict[str, Any]) -> dict[str, Any]:
         fund_source=fund,
     )
     wuzhou_program = ProgramFactory(
-        code="WZ_POST",
+        code=f"WZ_POST{tag}",
         name_zh="梧州岗位补贴",
         name_en="Wuzhou post subsidy",
         region=r[WUZHOU],
@@ -124,7 +129,7 @@ def dataset(regions: dict[str, Any]) -> dict[str, Any]:
     hold(wuzhou_post, people["w1"], dt.date(2021, 1, 1))
 
     vtype = VoucherType(
-        code="PX_SKILL",
+        code=f"PX_SKILL{tag}",
         name_zh="萍乡职业技能培训券",
         name_en="Pingxiang skill voucher",
         region=r[PINGXIANG],
@@ -138,7 +143,7 @@ def dataset(regions: dict[str, Any]) -> dict[str, Any]:
     VoucherPlan(region=r[PINGXIANG], year=2021, type=vtype, planned_count=10).save()
     VoucherPlan(region=r[LUXI], year=2021, type=vtype, planned_count=4).save()
     wz_type = VoucherType(
-        code="WZ_SKILL",
+        code=f"WZ_SKILL{tag}",
         name_zh="梧州培训券",
         name_en="Wuzhou voucher",
         region=r[WUZHOU],
@@ -173,7 +178,7 @@ def dataset(regions: dict[str, Any]) -> dict[str, Any]:
 
     from tracker.accounts.models import User
 
-    maker = User.objects.create_user(username="report_maker", password="pw-for-tests", region=r["000000"])
+    maker = User.objects.create_user(username=f"report_maker{tag}", password="pw-for-tests", region=r["000000"])
 
     def pay(who: Beneficiary, month: int, amount: str, status: str, program_: Any = program) -> None:
         Payment(
