@@ -178,7 +178,9 @@ def populate(r: dict[str, Any], tag: str = "") -> dict[str, Any]:
 
     from tracker.accounts.models import User
 
-    maker = User.objects.create_user(username=f"report_maker{tag}", password="pw-for-tests", region=r["000000"])
+    maker = User.objects.create_user(
+        username=f"report_maker{tag}", password="pw-for-tests", region=r["000000"]
+    )
 
     def pay(who: Beneficiary, month: int, amount: str, status: str, program_: Any = program) -> None:
         Payment(

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -87,7 +85,12 @@ class ReportDetailView(APIView):
                 "caller cannot see, 403 for one above their region.",
             ),
             OpenApiParameter("from", OpenApiTypes.DATE, description="First day of the period (inclusive)."),
-            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day of the period (inclusive)."),
+            OpenApiParameter(
+                "to",
+                OpenApiTypes.DATE,
+                description="Last day of the period (inclusive). A period that ends before it starts "
+                "holds nothing (like the lists' since/until), not an error.",
+            ),
             OpenApiParameter(
                 "as_of",
                 OpenApiTypes.DATE,
@@ -114,8 +117,6 @@ class ReportDetailView(APIView):
             request, "within", field=serializers.RegexField(r"^[0-9A-Z]{6}([0-9A-Z]{3}){0,2}$")
         )
         date_from, date_to, as_of = _date(request, "from"), _date(request, "to"), _date(request, "as_of")
-        if date_from and date_to and date_from > date_to:
-            raise ValidationError({"to": [_("The period ends before it starts.")]})
         result = report_data(
             name, user=request.user, code=code, date_from=date_from, date_to=date_to, as_of=as_of
         )
