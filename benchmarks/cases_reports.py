@@ -67,8 +67,8 @@ def _sql(engine: str) -> tuple[str, list[Any]]:
     month = "substr(p.period_start, 1, 7)" if engine == "sqlite" else "to_char(p.period_start, 'YYYY-MM')"
     today = "%s"
     sql = f"""
-SELECT 'people_by_status', {child("b.region_path")}, CASE WHEN b.status = '' THEN 'none' ELSE b.status END, NULL,
-       COUNT(*), NULL, NULL
+SELECT 'people_by_status', {child("b.region_path")}, CASE WHEN b.status = '' THEN 'none' ELSE b.status END,
+       CAST(NULL AS TEXT), CAST(COUNT(*) AS NUMERIC), CAST(NULL AS NUMERIC), CAST(NULL AS NUMERIC)
   FROM {t["Beneficiary"]} b WHERE b.active GROUP BY 2, 3
 UNION ALL
 SELECT 'people_by_group', {child("b.region_path")}, g.code, NULL, COUNT(DISTINCT m.beneficiary_id),

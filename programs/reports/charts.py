@@ -125,7 +125,7 @@ def line_chart(
     low = min(low, 0)
     if peak <= low:
         peak = low + 1
-    left, right, top, height = 90, WIDTH - 20, 16, 240
+    left, right, top, height = 90, WIDTH - 40, 16, 240
     bottom = height - 40
     span = max(len(points) - 1, 1)
 

@@ -56,6 +56,20 @@ def _dimension_text(section: SectionResult, row: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def _every_month(points: list[tuple[Any, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """(month, row) from the first month to the last, a month without records as an empty row, so
+    the line chart's horizontal axis is the calendar."""
+    by_month = {(m.year, m.month): row for m, row in points if hasattr(m, "year")}
+    if not by_month:
+        return []
+    (year, month), last = min(by_month), max(by_month)
+    filled = []
+    while (year, month) <= last:
+        filled.append((f"{year:04d}-{month:02d}", by_month.get((year, month), {})))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return filled
+
+
 def _section_view(result: ReportResult, section: SectionResult) -> dict[str, Any]:
     names = region_names(result)
     spec = section.section
@@ -119,9 +133,7 @@ def _section_view(result: ReportResult, section: SectionResult) -> dict[str, Any
             ]
             view["progress"].append({"label": str(column.label), "entries": entries})
     elif [c.kind for c in dims] == ["month"]:
-        points = [
-            (json_value(dims[0], row.get(dims[0].key)), row) for row in section.totals if row.get(dims[0].key)
-        ]
+        points = _every_month([(row[dims[0].key], row) for row in section.totals if row.get(dims[0].key)])
         money = [c for c in plain if c.kind == "money"] or plain
         view["line"] = charts.line_chart(points, [(c.key, str(c.label), c.kind) for c in money])
     else:
