@@ -29,6 +29,8 @@ from programs.reports.selectors import ReportResult, SectionResult, itself_label
 from tracker import exports
 from tracker.reporting import REGION, Column
 
+CENT = Decimal("0.01")
+RATE_PLACES = Decimal("0.0001")
 # Report column kind -> export column kind and width.
 EXPORT_KINDS = {
     "code": ("text", 24),
@@ -45,9 +47,9 @@ def json_value(column: Column, value: Any) -> Any:
     if value is None:
         return None
     if column.kind == "money":
-        return f"{Decimal(value):.2f}"
+        return str(Decimal(value).quantize(CENT))
     if column.kind == "rate":
-        return f"{Decimal(value):.4f}"
+        return str(Decimal(value).quantize(RATE_PLACES))
     if column.kind == "month":
         return value.strftime("%Y-%m") if isinstance(value, dt.date) else str(value)
     if column.kind == "date":
@@ -135,8 +137,10 @@ def _cell(column: Column, value: Any, labels: dict[Any, str]) -> Any:
         return value.strftime("%Y-%m") if isinstance(value, dt.date) else str(value)
     if column.kind == "count":
         return int(value)
-    if column.kind in ("money", "rate"):
-        return Decimal(value)
+    if column.kind == "money":
+        return Decimal(value).quantize(CENT)
+    if column.kind == "rate":
+        return Decimal(value).quantize(RATE_PLACES)
     return value
 
 
