@@ -161,3 +161,26 @@ def test_reports_without_sections_answer_empty(dataset, clerk) -> None:
     for name in ("households", "entrepreneurship", "findings"):
         result = report_data(name, user=clerk)
         assert result.name == name  # no error; sections as others have registered them
+
+
+def test_child_region_cut_from_the_path_agrees_with_one_when_per_child(dataset, analyst, regions) -> None:
+    from django.db.models import Count
+
+    from beneficiaries.models import Beneficiary
+    from tracker.reporting import ReportScope
+
+    pingxiang = regions["360300"]
+    children = tuple((c.code, c.path) for c in pingxiang.children.order_by("code"))
+    cut = ReportScope(user=analyst, region=pingxiang, children=children)
+    # A child whose code has another length makes the scope name each child in a WHEN.
+    mixed = ReportScope(
+        user=analyst, region=pingxiang, children=(*children, ("360300999", pingxiang.path + "360300999/"))
+    )
+    assert "SUBSTR" in str(Beneficiary.objects.annotate(c=cut.child_region()).query).upper()
+    assert "SUBSTR" not in str(Beneficiary.objects.annotate(c=mixed.child_region()).query).upper()
+
+    def breakdown(scope: ReportScope) -> dict[Any, int]:
+        rows = scope.restrict(Beneficiary.objects.all()).annotate(subregion=scope.child_region())
+        return {r["subregion"]: r["n"] for r in rows.values("subregion").annotate(n=Count("id"))}
+
+    assert breakdown(cut) == breakdown(mixed) == {None: 1, LUXI: 5, SCENIC: 2}
