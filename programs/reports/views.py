@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -25,6 +25,7 @@ MAX_BAR_FIGURES = 4
 
 
 class DashboardForm(forms.Form):
+    report = forms.ChoiceField(required=False, label=gettext_lazy("Report"))
     within = forms.RegexField(
         regex=r"^[0-9A-Z]{6}([0-9A-Z]{3}){0,2}$", required=False, label=gettext_lazy("Region code")
     )
@@ -37,6 +38,10 @@ class DashboardForm(forms.Form):
     as_of = forms.DateField(
         required=False, label=gettext_lazy("As of"), widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["report"].choices = catalogue()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -164,10 +169,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Your role does not allow this action."))
     form = DashboardForm(request.GET or None)
     if form.is_bound and not form.is_valid():
-        return render(request, "reports/dashboard.html", {"form": form, "result": None}, status=400)
+        context = {"form": form, "result": None, "title": _("Reports")}
+        return render(request, "reports/dashboard.html", context, status=400)
     data = form.cleaned_data if form.is_bound else {}
+    name = data.get("report") or "overview"
     result = report_data(
-        "overview",
+        name,
         user=user,
         code=data.get("within") or None,
         date_from=data.get("date_from"),
@@ -175,6 +182,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         as_of=data.get("as_of"),
     )
     period = {k: v for k, v in request.GET.items() if k in ("date_from", "date_to", "as_of") and v}
+    if name != "overview":
+        period["report"] = name
 
     api_period = {
         api: request.GET[name]
@@ -191,18 +200,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "result": result,
-            "title": _("Reports"),
+            "title": f"{result.title} · {result.region.name}",
             "trail": [(place.name, link(place.code)) for place in result.trail],
             "children": [(place.name, link(place.code)) for place in result.children],
             "sections": [_section_view(result, section) for section in result.sections],
             "exports": [
                 (
                     label,
-                    "/api/v1/audit/reports/overview/?"
+                    reverse("report-detail", kwargs={"name": name})
+                    + "?"
                     + urlencode({"within": result.region.code, **api_period, "format": fmt}),
                 )
                 for label, fmt in (("CSV", "csv"), ("XLSX", "xlsx"))
             ],
-            "reports": catalogue(),
         },
     )

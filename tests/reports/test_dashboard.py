@@ -48,3 +48,11 @@ def test_english_through_the_language_switch(client, clerk, dataset) -> None:
 def test_linked_from_the_admin_index(client, superuser) -> None:
     client.force_login(superuser)
     assert 'href="/reports/"' in client.get("/admin/").content.decode()
+
+
+def test_any_report_by_name(client, clerk, dataset) -> None:
+    client.force_login(clerk)
+    page = client.get("/reports/", {"report": "posts", "as_of": "2021-07-01"}).content.decode()
+    assert "Public-welfare posts by category" in page and "60.0%" in page  # vacancy rate
+    assert "/api/v1/audit/reports/posts/?within=360300&amp;as_of=2021-07-01&amp;format=csv" in page
+    assert client.get("/reports/", {"report": "nonsense"}).status_code == 400
