@@ -56,3 +56,22 @@ def test_any_report_by_name(client, clerk, dataset) -> None:
     assert "Public-welfare posts by category" in page and "60.0%" in page  # vacancy rate
     assert "/api/v1/audit/reports/posts/?within=360300&amp;as_of=2021-07-01&amp;format=csv" in page
     assert client.get("/reports/", {"report": "nonsense"}).status_code == 400
+
+
+def test_query_count_does_not_grow_with_the_data(client, analyst, dataset, regions) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.reports.conftest import populate
+
+    client.force_login(analyst)
+    client.get("/reports/")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/reports/", {"within": "360300"}).status_code == 200
+        return len(queries)
+
+    small = count()
+    populate(regions, tag="_more")
+    assert count() == small
