@@ -1,6 +1,8 @@
-"""The dashboard at /reports/: the overview report of a region as charts drawn on the server (SVG,
-programs/reports/charts.py), for people signed in through the admin (same session, same scope as the
-API). Chinese by default, English through the admin's language switch."""
+"""The dashboard at /reports/: a report of a region (the overview by default, `?report=` for another)
+as charts drawn on the server (SVG, programs/reports/charts.py) — the breakdown by child region as
+bars, a month dimension as lines, rates (achieved against plan or target) as progress bars — with a
+region picker that drills down the tree, for people signed in through the admin (same session, same
+scope as the API). Chinese by default, English through the admin's language switch."""
 
 from __future__ import annotations
 
