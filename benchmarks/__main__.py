@@ -18,6 +18,7 @@ SUITES = {
     "reads": ["reads", "exports", "verify", "scope_scaling"],
     # The programs' batch writes, each against plain bulk writes of the same rows.
     "writes": ["post_subsidy_run"],
+    "reports": ["report_overview"],
 }
 
 

@@ -198,6 +198,12 @@ def _posts_subsidy_run(ctx: Context) -> list[Row]:
     return subsidy_run(engine=ctx.engine, rows=ctx.rows)
 
 
+def _report_overview(ctx: Context) -> list[Row]:
+    from benchmarks.cases_reports import overview
+
+    return overview(ctx)
+
+
 ALL: dict[str, Callable[[Context], list[Row]]] = {
     "beneficiary_import": beneficiary_import,
     "reads": _reads("read_cases"),
@@ -205,4 +211,5 @@ ALL: dict[str, Callable[[Context], list[Row]]] = {
     "exports": _reads("exports"),
     "verify": _reads("verify"),
     "post_subsidy_run": _posts_subsidy_run,
+    "report_overview": _report_overview,
 }

@@ -30,6 +30,8 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Case, Value, When
+from django.db.models.functions import Length, Substr
+from django.db.models.lookups import GreaterThan
 
 REGION = "subregion"  # not "region": that name clashes with models' region field in annotate()
 
@@ -72,8 +74,36 @@ class ReportScope:
         """The caller's visible rows within the report's region (tracker.scope is the one door)."""
         return queryset.visible_to(self.user).within(self.region.path)
 
+    def within_scope(self, path_lookup: str = "region_path") -> models.Q:
+        """Q: rows whose `path_lookup` lies in the report's region and in the caller's scope, for
+        querysets reached through a relation (memberships by their person's `region_path`) where
+        `restrict` would join the region table."""
+        condition = models.Q(**{f"{path_lookup}__within": self.region.path})
+        scope = getattr(self.user, "scope_path", None)
+        if scope is None:
+            return models.Q(pk__in=[])
+        if scope:
+            condition &= models.Q(**{f"{path_lookup}__within": scope})
+        return condition
+
     def child_region(self, path_lookup: str = "region_path") -> Case:
-        """SQL: the code of the child region a row's path lies in (None for the region itself)."""
+        """SQL: the code of the child region a row's path lies in (None for the region itself).
+
+        When the children's codes have one length (they do under every region of the GB/T 2260
+        tree), the code is cut out of the path (`substr`): one expression instead of a WHEN per
+        child, so the whole country's 34 provinces cost what a county's villages cost."""
+        prefix = self.region.path
+        lengths = {len(code) for code, _path in self.children}
+        if len(lengths) == 1 and all(path == f"{prefix}{code}/" for code, path in self.children):
+            (length,) = lengths
+            below = models.Q(**{f"{path_lookup}__within": prefix}) & GreaterThan(
+                Length(path_lookup), len(prefix)
+            )
+            return Case(
+                When(below, then=Substr(path_lookup, len(prefix) + 1, length)),
+                default=Value(None),
+                output_field=models.CharField(),
+            )
         whens = [When(**{f"{path_lookup}__within": path}, then=Value(code)) for code, path in self.children]
         return Case(*whens, default=Value(None), output_field=models.CharField())
 
@@ -139,7 +169,25 @@ def report_sections(report: str) -> list[ReportSection]:
 
 
 def report_names() -> list[str]:
-    return sorted({report for report, _key in _sections})
+    """Every report that has a section or a title: the catalogue the reports app lists."""
+    return sorted({report for report, _key in _sections} | set(_titles))
+
+
+_titles: dict[str, Any] = {}
+
+
+def register_report(report: str, title: Any, *, order: int = 100) -> None:
+    """Name a report and its title (programs.reports names the issue's eight); a report with a
+    title and no section yet answers with no sections, never an error."""
+    _titles[report] = (order, title)
+
+
+def report_title(report: str) -> Any:
+    return _titles[report][1] if report in _titles else report
+
+
+def report_order(report: str) -> int:
+    return _titles[report][0] if report in _titles else 1000
 
 
 def rate(numerator: Any, denominator: Any) -> Decimal | None:

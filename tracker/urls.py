@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("programs.funding.api.urls")),
     path("", include("programs.posts.api.urls")),
     path("", include("programs.vouchers.api.urls")),
+    path("", include("programs.reports.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI and ReDoc, every file served by this service (SPECTACULAR_SETTINGS' SIDECAR).
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
@@ -26,6 +27,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("reports/", include("programs.reports.urls")),
     path("api/v1/", include(api_v1)),
     # The `type` of every problem document (tracker/api/problems.py).
     path("problems/", problem_index, name="problems"),

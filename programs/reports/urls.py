@@ -1,0 +1,5 @@
+from django.urls import path
+
+from programs.reports.views import dashboard
+
+urlpatterns = [path("", dashboard, name="reports-dashboard")]
