@@ -135,19 +135,28 @@ def csv_stream(
 
 # -- XLSX ---------------------------------------------------------------------------------------------
 
-_CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    '<Override PartName="/xl/styles.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-    "</Types>"
-)
+_SHEET_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+def _content_types(sheets: int) -> str:
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{_SHEET_CONTENT_TYPE}"/>'
+        for n in range(1, sheets + 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        f"{overrides}"
+        '<Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        "</Types>"
+    )
+
+
 _ROOT_RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
@@ -155,16 +164,23 @@ _ROOT_RELS = (
     'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
     'Target="xl/workbook.xml"/></Relationships>'
 )
-_WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" '
-    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-    'Target="worksheets/sheet1.xml"/>'
-    '<Relationship Id="rId2" '
-    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
-    'Target="styles.xml"/></Relationships>'
-)
+
+
+def _workbook_rels(sheets: int) -> str:
+    worksheet = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        + "".join(
+            f'<Relationship Id="rId{n}" Type="{worksheet}" Target="worksheets/sheet{n}.xml"/>'
+            for n in range(1, sheets + 1)
+        )
+        + f'<Relationship Id="rId{sheets + 1}" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
+        'Target="styles.xml"/></Relationships>'
+    )
+
+
 # Cell styles: 0 plain, 1 bold header, 2 money 0.00, 3 date, 4 date-time, 5 integer, 6 decimal.
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -192,14 +208,38 @@ _STYLES = (
 )
 
 
-def _workbook(sheet_title: str) -> str:
+def _workbook(sheet_titles: Sequence[str]) -> str:
+    quote = {'"': "&quot;"}
+    sheets = "".join(
+        f'<sheet name="{escape(title[:31], quote)}" sheetId="{n}" r:id="rId{n}"/>'
+        for n, title in enumerate(sheet_titles, 1)
+    )
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-        f'<sheets><sheet name="{escape(sheet_title[:31], {chr(34): "&quot;"})}" sheetId="1" r:id="rId1"/>'
-        "</sheets></workbook>"
+        f"<sheets>{sheets}</sheets></workbook>"
     )
+
+
+def _sheet_head(columns: Sequence[Column], labels: bool) -> str:
+    """A worksheet up to its first data row: the frozen, bold header and the column widths."""
+    cols = "".join(
+        f'<col min="{i}" max="{i}" width="{c.width}" customWidth="1"/>' for i, c in enumerate(columns, 1)
+    )
+    header = "".join(_text_cell(str(c.title) if labels else c.key, 1) for c in columns)
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetViews><sheetView workbookViewId="0">'
+        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+        "</sheetView></sheetViews>"
+        f"<cols>{cols}</cols><sheetData>"
+        f'<row r="1">{header}</row>'
+    )
+
+
+_SHEET_TAIL = "</sheetData></worksheet>"
 
 
 def _text_cell(value: str, style: int = 0) -> str:
@@ -265,32 +305,12 @@ def xlsx_stream(
 ) -> Iterator[bytes]:
     sink = _Sink()
     archive = zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
-    for name, text in (
-        ("[Content_Types].xml", _CONTENT_TYPES),
-        ("_rels/.rels", _ROOT_RELS),
-        ("xl/workbook.xml", _workbook(sheet_title)),
-        ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS),
-        ("xl/styles.xml", _STYLES),
-    ):
+    for name, text in _package([sheet_title]):
         archive.writestr(name, text)
     yield sink.take()
     writers = _cell_writers(columns)
     with archive.open("xl/worksheets/sheet1.xml", mode="w", force_zip64=True) as sheet:
-        cols = "".join(
-            f'<col min="{i}" max="{i}" width="{c.width}" customWidth="1"/>' for i, c in enumerate(columns, 1)
-        )
-        header = "".join(_text_cell(str(c.title) if labels else c.key, 1) for c in columns)
-        sheet.write(
-            (
-                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                '<sheetViews><sheetView workbookViewId="0">'
-                '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-                "</sheetView></sheetViews>"
-                f"<cols>{cols}</cols><sheetData>"
-                f'<row r="1">{header}</row>'
-            ).encode()
-        )
+        sheet.write(_sheet_head(columns, labels).encode())
         parts: list[str] = []
         number = 1
         for row in rows:
@@ -304,10 +324,40 @@ def xlsx_stream(
                 chunk = sink.take()
                 if chunk:
                     yield chunk
-        parts.append("</sheetData></worksheet>")
+        parts.append(_SHEET_TAIL)
         sheet.write("".join(parts).encode())
     archive.close()
     yield sink.take()
+
+
+def _package(sheet_titles: Sequence[str]) -> list[tuple[str, str]]:
+    """The workbook's parts other than its sheets."""
+    return [
+        ("[Content_Types].xml", _content_types(len(sheet_titles))),
+        ("_rels/.rels", _ROOT_RELS),
+        ("xl/workbook.xml", _workbook(sheet_titles)),
+        ("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheet_titles))),
+        ("xl/styles.xml", _STYLES),
+    ]
+
+
+def xlsx_workbook(sheets: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Any]]]]) -> bytes:
+    """A workbook of several sheets (title, columns, rows), built whole: for small, aggregated
+    tables such as a report's sections (a table of records streams through xlsx_stream)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, text in _package([title for title, _columns, _rows in sheets]):
+            archive.writestr(name, text)
+        for n, (_title, columns, rows) in enumerate(sheets, 1):
+            writers = _cell_writers(columns)
+            parts = [_sheet_head(columns, True)]
+            for number, row in enumerate(rows, 2):
+                parts.append(f'<row r="{number}">')
+                parts.extend(write(value) for write, value in zip(writers, row, strict=False))
+                parts.append("</row>")
+            parts.append(_SHEET_TAIL)
+            archive.writestr(f"xl/worksheets/sheet{n}.xml", "".join(parts))
+    return buffer.getvalue()
 
 
 def export_response(

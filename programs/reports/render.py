@@ -15,11 +15,9 @@ import csv
 import datetime as dt
 import io
 import re
-import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
-from xml.sax.saxutils import escape
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -206,77 +204,15 @@ def sheet_names(result: ReportResult) -> list[str]:
     return names or [_SHEET_NAME_FORBIDDEN.sub(" ", result.title)[:31] or "report"]
 
 
-def _sheet(columns: list[exports.Column], rows: list[tuple[Any, ...]]) -> str:
-    writers = exports._cell_writers(columns)
-    cols = "".join(
-        f'<col min="{i}" max="{i}" width="{c.width}" customWidth="1"/>' for i, c in enumerate(columns, 1)
-    )
-    header = "".join(exports._text_cell(str(c.title), 1) for c in columns)
-    body = []
-    for number, row in enumerate(rows, 2):
-        body.append(f'<row r="{number}">')
-        body.extend(write(value) for write, value in zip(writers, row, strict=False))
-        body.append("</row>")
-    return (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        '<sheetViews><sheetView workbookViewId="0">'
-        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-        "</sheetView></sheetViews>"
-        f"<cols>{cols}</cols><sheetData>"
-        f'<row r="1">{header}</row>' + "".join(body) + "</sheetData></worksheet>"
-    )
-
-
 def xlsx_bytes(result: ReportResult) -> bytes:
-    names = sheet_names(result)
-    sheets = [_sheet(table_columns(section), table_rows(result, section)) for section in result.sections] or [
-        _sheet([exports.Column(REGION, _("Region"), "text", 18)], [])
+    """One sheet per section (tracker.exports' workbook writer: typed cells, frozen header, widths)."""
+    sheets = [
+        (name, table_columns(section), table_rows(result, section))
+        for name, section in zip(sheet_names(result), result.sections, strict=False)
     ]
-    overrides = "".join(
-        f'<Override PartName="/xl/worksheets/sheet{n}.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        for n in range(1, len(sheets) + 1)
+    return exports.xlsx_workbook(
+        sheets or [(sheet_names(result)[0], [exports.Column(REGION, _("Region"), "text", 18)], [])]
     )
-    content_types = exports._CONTENT_TYPES.replace(
-        '<Override PartName="/xl/worksheets/sheet1.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>',
-        overrides,
-    )
-    quote = {'"': "&quot;"}
-    workbook = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-        + "".join(
-            f'<sheet name="{escape(name, quote)}" sheetId="{n}" r:id="rId{n}"/>'
-            for n, name in enumerate(names, 1)
-        )
-        + "</sheets></workbook>"
-    )
-    rels = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        + "".join(
-            f'<Relationship Id="rId{n}" '
-            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-            f'Target="worksheets/sheet{n}.xml"/>'
-            for n in range(1, len(sheets) + 1)
-        )
-        + f'<Relationship Id="rId{len(sheets) + 1}" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
-        'Target="styles.xml"/></Relationships>'
-    )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", content_types)
-        archive.writestr("_rels/.rels", exports._ROOT_RELS)
-        archive.writestr("xl/workbook.xml", workbook)
-        archive.writestr("xl/_rels/workbook.xml.rels", rels)
-        archive.writestr("xl/styles.xml", exports._STYLES)
-        for n, sheet in enumerate(sheets, 1):
-            archive.writestr(f"xl/worksheets/sheet{n}.xml", sheet)
-    return buffer.getvalue()
 
 
 def xlsx_response(result: ReportResult) -> HttpResponse:
