@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from beneficiaries.choices import EMPLOYED_STATUSES, RegistrationKind
@@ -28,28 +28,28 @@ def _merge(
     for row in rows.values():
         for figure in figures:
             row[figure] = row.get(figure) or 0
+    # A region without children groups by a constant, which SQL answers with one row of zeros even
+    # when nothing matched: such a row says nothing and is dropped.
+    rows = {key: row for key, row in rows.items() if any(row.get(f) for f in figures)}
     return sorted(rows.values(), key=lambda r: tuple("" if r[k] is None else str(r[k]) for k in keys))
 
 
 def households_rows(scope: ReportScope) -> Rows:
     """Households, relocated ones and those of them with a member in work, zero-employment households
-    identified and those not yet cleared; members and members in work. Two queries."""
-    employed = Exists(
-        HouseholdMember.objects.filter(household=OuterRef("pk"), beneficiary__status__in=EMPLOYED_STATUSES)
-    )
+    identified and those not yet cleared; members and members in work. Two grouped queries (the
+    households; their members, where "a household with someone in work" is a distinct count)."""
     households = (
         scope.restrict(Household.objects.all())
-        .annotate(has_employed=employed, **{REGION: scope.child_region("region_path")})
+        .annotate(**{REGION: scope.child_region("region_path")})
         .order_by()
         .values(REGION)
         .annotate(
             households=Count("pk"),
             relocated=Count("pk", filter=Q(relocated=True)),
-            relocated_employed=Count("pk", filter=Q(relocated=True, has_employed=True)),
             zero_employment_identified=Count("pk", filter=Q(zero_employment=True)),
-            zero_employment_remaining=Count("pk", filter=Q(zero_employment=True, has_employed=False)),
         )
     )
+    employed = Q(beneficiary__status__in=EMPLOYED_STATUSES)
     members = (
         scope.restrict(HouseholdMember.objects.all())
         .annotate(**{REGION: scope.child_region("household__region_path")})
@@ -57,11 +57,20 @@ def households_rows(scope: ReportScope) -> Rows:
         .values(REGION)
         .annotate(
             members=Count("pk"),
-            members_employed=Count("pk", filter=Q(beneficiary__status__in=EMPLOYED_STATUSES)),
+            members_employed=Count("pk", filter=employed),
+            relocated_employed=Count(
+                "household", distinct=True, filter=employed & Q(household__relocated=True)
+            ),
+            zero_employment_cleared=Count(
+                "household", distinct=True, filter=employed & Q(household__zero_employment=True)
+            ),
         )
     )
-    rows = _merge(list(households), list(members), figures=HOUSEHOLD_FIGURES)
+    rows = _merge(list(households), list(members), figures=(*HOUSEHOLD_FIGURES, "zero_employment_cleared"))
     for row in rows:
+        row["zero_employment_remaining"] = row["zero_employment_identified"] - row.pop(
+            "zero_employment_cleared"
+        )
         row["relocated_employed_rate"] = rate(row["relocated_employed"], row["relocated"])
     return rows
 
@@ -102,7 +111,7 @@ def registrations_rows(scope: ReportScope) -> Rows:
         .values(REGION, "kind")
         .annotate(registrations=Count("pk"), people=Count("beneficiary", distinct=True))
     )
-    return sorted(rows, key=lambda r: (r[REGION] or "", r["kind"]))
+    return sorted((r for r in rows if r["registrations"]), key=lambda r: (r[REGION] or "", r["kind"]))
 
 
 REGISTRATION_COLUMNS = (

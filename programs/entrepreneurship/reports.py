@@ -61,7 +61,10 @@ def entrepreneurship_rows(scope: ReportScope) -> Rows:
             row[key] = row.get(key) or 0
         for key in MONEY:
             row[key] = row.get(key) or ZERO
-    return sorted(rows.values(), key=lambda r: r[REGION] or "")
+    # A region without children groups by a constant: SQL then answers one row of zeros even when
+    # nothing matched, which is dropped.
+    kept = [r for r in rows.values() if any(r[k] for k in (*COUNTS, *MONEY))]
+    return sorted(kept, key=lambda r: r[REGION] or "")
 
 
 COLUMNS = (

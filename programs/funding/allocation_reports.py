@@ -37,6 +37,8 @@ def allocation_rows(scope: ReportScope) -> Rows:
     )
     rows: dict[tuple[Any, str], dict[str, Any]] = {}
     for row in allocations:
+        if row["program__code"] is None:
+            continue  # the zero row SQL answers for a constant grouping over nothing
         key = (row[REGION], row["program__code"])
         rows[key] = {
             REGION: row[REGION],
@@ -57,6 +59,8 @@ def allocation_rows(scope: ReportScope) -> Rows:
             )
         )
         for row in payments:
+            if row["program__code"] is None:
+                continue
             key = (row[REGION], row["program__code"])
             target = rows.setdefault(
                 key, {REGION: row[REGION], "program": row["program__code"], "allocated": ZERO}
