@@ -18,9 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import hashlib
-import itertools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,17 +28,13 @@ from django.db import transaction
 from faker import Faker
 from tqdm import tqdm
 
-from beneficiaries.choices import EMPLOYED_STATUSES, Gender, HouseholdRelation, RegistrationKind, StatusSource
-from beneficiaries.identity import make_id_number
+from beneficiaries.choices import EMPLOYED_STATUSES, HouseholdRelation, RegistrationKind
 from beneficiaries.models import (
-    ID_NUMBER_PURPOSE,
     Beneficiary,
     BeneficiaryGroup,
     EmploymentRegistration,
-    GroupMembership,
     Household,
     HouseholdMember,
-    StatusChange,
 )
 from beneficiaries.reemployment import difficulty_employment_changes, reemployment_changes
 from beneficiaries.registrations import registrations_create_batch
@@ -56,10 +51,10 @@ from programs.vouchers.codes import ALPHABET, BODY_LENGTH, check_character
 from programs.vouchers.models import Voucher, VoucherPlan, VoucherType
 from seeds.data_files import load
 from seeds.factories.funding import make_uscc
+from seeds.factories.people import BulkPeople, Person
 from tracker.accounts.models import User
 from tracker.changelog.context import acting
 from tracker.changelog.services import tracked_bulk_create
-from tracker.pii import encrypt, keyed_hash, mask_id_number
 from tracker.regions.models import Region
 
 D = decimal.Decimal
@@ -83,65 +78,6 @@ def spread_dates(start: dt.date, end: dt.date, count: int) -> Iterator[dt.date]:
     days = (end - start).days + 1
     for i in range(count):
         yield start + dt.timedelta(days=(i * 7) % days)
-
-
-@dataclass
-class Person:
-    """What a bulk-created person needs: region, groups, and the status history (status, from)."""
-
-    region: Region
-    history: list[tuple[str, dt.date]]
-    groups: Sequence[str] = ()
-    since: dt.date = dt.date(2020, 1, 1)
-
-
-@dataclass
-class BulkPeople:
-    """Made-up people written in bulk (beneficiaries, group memberships, status changes), each with a
-    valid identity number of their region and a current status equal to their latest change."""
-
-    faker: Faker
-    serial: Iterator[int] = field(default_factory=lambda: itertools.count())
-    made: int = 0
-
-    def create(self, people: Sequence[Person], groups: dict[str, BeneficiaryGroup]) -> list[Beneficiary]:
-        rows = []
-        for person in people:
-            n = next(self.serial)
-            gender = Gender.FEMALE if n % 2 else Gender.MALE
-            birth = BIRTH_BASE + dt.timedelta(days=n // 500)
-            number = make_id_number(person.region.code, birth, n % 500, gender)
-            status, verified = person.history[-1]
-            rows.append(
-                Beneficiary(
-                    name=self.faker.name_female() if gender == Gender.FEMALE else self.faker.name_male(),
-                    id_number_encrypted=encrypt(number, purpose=ID_NUMBER_PURPOSE),
-                    id_number_hash=keyed_hash(number, purpose=ID_NUMBER_PURPOSE),
-                    id_number_masked=mask_id_number(number),
-                    gender=gender,
-                    birth_date=birth,
-                    region=person.region,
-                    address=f"{person.region.name_zh}示例{n}号",
-                    notes="示例数据（虚构人员，报表数字）",
-                    status=status,
-                    status_verified_on=verified,
-                )
-            )
-        created = tracked_bulk_create(Beneficiary, rows)
-        memberships, changes = [], []
-        for person, row in zip(people, created, strict=True):
-            for code in person.groups:
-                memberships.append(
-                    GroupMembership(beneficiary=row, group=groups[code], valid_from=person.since)
-                )
-            for status, on in person.history:
-                changes.append(
-                    StatusChange(beneficiary=row, status=status, effective_on=on, source=StatusSource.VISIT)
-                )
-        tracked_bulk_create(GroupMembership, memberships)
-        tracked_bulk_create(StatusChange, changes)
-        self.made += len(created)
-        return created
 
 
 @dataclass
@@ -534,8 +470,8 @@ def seed_figures(stdout: Any, *, scale: D | str | float | None = None, progress:
     faker.seed_instance(FAKER_SEED)
     groups = {g.code: g for g in BeneficiaryGroup.objects.all()}
     # People of earlier runs keep their serials: continue after them, so numbers stay distinct.
-    start = Beneficiary.objects.filter(notes="示例数据（虚构人员，报表数字）").count()
-    ctx = Context(admin, scale, data, BulkPeople(faker, itertools.count(start)), groups, stdout)
+    people = BulkPeople.continuing(faker, birth_base=BIRTH_BASE, notes="示例数据（虚构人员，报表数字）")
+    ctx = Context(admin, scale, data, people, groups, stdout)
     bar = tqdm(
         total=len(BLOCKS), desc="figures", unit="block", file=progress, disable=progress is None, leave=False
     )

@@ -20,7 +20,7 @@ from tests.figures_support import scope_for
 from tracker.changelog.selectors import changes_verify
 from tracker.reporting import report_sections, section_totals
 
-S = decimal.Decimal("0.002")
+S = decimal.Decimal("0.004")
 
 
 def total(section_key: str, report: str, rows: list[dict]) -> dict:
