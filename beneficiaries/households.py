@@ -198,9 +198,10 @@ def household_update(
     actor: Any,
     fields: Mapping[str, Any],
     members: list[Mapping[str, Any]] | None = None,
+    dry_run: bool = False,
 ) -> Household:
-    """Correct a household's fields and add members (a person leaves one household by being removed
-    in the admin; moving households is a removal then an addition)."""
+    """Correct a household's fields and add members (one household per person: moving a person is
+    not offered yet)."""
     require_role(actor, Role.CLERK)
     unknown = set(fields) - HOUSEHOLD_FIELDS
     if unknown:
@@ -210,7 +211,9 @@ def household_update(
     for name, value in fields.items():
         setattr(household, name, "" if value is None and name in ("head_name", "address", "notes") else value)
     _check_dates(household)
-    household.validate_row()
+    household.validate_row(dry_run=dry_run)
+    if dry_run:
+        return household
     with acting(actor):
         household.save()
     if members:

@@ -107,7 +107,9 @@ def entrepreneur_create(*, actor: Any, dry_run: bool = False, **fields: Any) -> 
 
 
 @atomic_service
-def entrepreneur_update(*, entrepreneur: Entrepreneur, actor: Any, fields: dict[str, Any]) -> Entrepreneur:
+def entrepreneur_update(
+    *, entrepreneur: Entrepreneur, actor: Any, fields: dict[str, Any], dry_run: bool = False
+) -> Entrepreneur:
     require_role(actor, Role.CLERK)
     unknown = set(fields) - ENTREPRENEUR_FIELDS
     if unknown:
@@ -118,7 +120,9 @@ def entrepreneur_update(*, entrepreneur: Entrepreneur, actor: Any, fields: dict[
         require_in_scope(actor, fields["business"])
     for name, value in fields.items():
         setattr(entrepreneur, name, "" if value is None and name == "notes" else value)
-    entrepreneur.validate_row()
+    entrepreneur.validate_row(dry_run=dry_run)
+    if dry_run:
+        return entrepreneur
     with acting(actor):
         entrepreneur.save()
     return entrepreneur

@@ -38,7 +38,7 @@ def target_create(*, actor: Any, dry_run: bool = False, **fields: Any) -> Target
 
 
 @atomic_service
-def target_update(*, target: Target, actor: Any, fields: Mapping[str, Any]) -> Target:
+def target_update(*, target: Target, actor: Any, fields: Mapping[str, Any], dry_run: bool = False) -> Target:
     require_role(actor, Role.REVIEWER)
     unknown = set(fields) - TARGET_FIELDS
     if unknown:
@@ -48,7 +48,9 @@ def target_update(*, target: Target, actor: Any, fields: Mapping[str, Any]) -> T
     for name, value in fields.items():
         setattr(target, name, value)
     _check(target)
-    target.validate_row()
+    target.validate_row(dry_run=dry_run)
+    if dry_run:
+        return target
     with acting(actor):
         target.save()
     return target
