@@ -18,7 +18,13 @@ def test_entrepreneur_and_loan_through_the_api(api, clerk, outsider):
     number = make_id_number("360323", dt.date(1988, 8, 8), 3, "female")
     created = client.post(
         "/api/v1/entrepreneurs/",
-        {"region": "360323", "supported_on": "2021-03-01", "name": "李小红", "id_number": number, "kind": "returnee"},
+        {
+            "region": "360323",
+            "supported_on": "2021-03-01",
+            "name": "李小红",
+            "id_number": number,
+            "kind": "returnee",
+        },
         format="json",
     )
     assert created.status_code == 201, created.content
@@ -26,15 +32,23 @@ def test_entrepreneur_and_loan_through_the_api(api, clerk, outsider):
     assert number not in created.content.decode() and body["id_number_masked"].count("*") >= 8
     loan = client.post(
         "/api/v1/guaranteed-loans/",
-        {"entrepreneur": body["id"], "lender": "萍乡农商银行", "amount": "200000.00", "term_months": 36,
-         "annual_rate": "0.0385", "issued_on": "2021-04-01"},
+        {
+            "entrepreneur": body["id"],
+            "lender": "萍乡农商银行",
+            "amount": "200000.00",
+            "term_months": 36,
+            "annual_rate": "0.0385",
+            "issued_on": "2021-04-01",
+        },
         format="json",
     )
     assert loan.status_code == 201, loan.content
     assert loan.json()["region"] == "360323" and GuaranteedLoan.objects.get().interest_shares.count() == 3
     assert len(client.get("/api/v1/guaranteed-loans/?issued_from=2021-01-01").json()["results"]) == 1
     twice = client.post(
-        "/api/v1/entrepreneurs/", {"region": "360323", "supported_on": "2021-03-01", "name": "李小红", "id_number": number}, format="json"
+        "/api/v1/entrepreneurs/",
+        {"region": "360323", "supported_on": "2021-03-01", "name": "李小红", "id_number": number},
+        format="json",
     )
     assert twice.status_code == 409
 
@@ -44,13 +58,25 @@ def test_entrepreneur_and_loan_through_the_api(api, clerk, outsider):
     assert other.get(f"/api/v1/entrepreneurs/{body['id']}/").status_code == 404
     refused = other.post(
         "/api/v1/guaranteed-loans/",
-        {"entrepreneur": body["id"], "lender": "x", "amount": "1.00", "term_months": 12, "annual_rate": "0.0385", "issued_on": "2021-04-01"},
+        {
+            "entrepreneur": body["id"],
+            "lender": "x",
+            "amount": "1.00",
+            "term_months": 12,
+            "annual_rate": "0.0385",
+            "issued_on": "2021-04-01",
+        },
         format="json",
     )
     assert refused.status_code == 400 and GuaranteedLoan.objects.count() == 1
     elsewhere = other.post(
         "/api/v1/entrepreneurs/",
-        {"region": "360323", "supported_on": "2021-03-01", "name": "王五", "id_number": make_id_number("360323", dt.date(1980, 1, 1), 4, "male")},
+        {
+            "region": "360323",
+            "supported_on": "2021-03-01",
+            "name": "王五",
+            "id_number": make_id_number("360323", dt.date(1980, 1, 1), 4, "male"),
+        },
         format="json",
     )
     assert elsewhere.status_code == 403 and Entrepreneur.objects.count() == 1
