@@ -221,6 +221,14 @@ def household_update(
     return household
 
 
+def member_counts(household_ids: list[int], *, employed: bool = False) -> dict[int, int]:
+    """{household id: members (in work, with `employed`)} for a page of households, one query."""
+    rows = HouseholdMember.objects.filter(household_id__in=household_ids)
+    if employed:
+        rows = rows.filter(beneficiary__status__in=EMPLOYED_STATUSES)
+    return dict(rows.order_by().values("household").annotate(n=Count("pk")).values_list("household", "n"))
+
+
 def household_for_person(beneficiary: Beneficiary) -> Household | None:
     membership = HouseholdMember.objects.filter(beneficiary=beneficiary).select_related("household").first()
     return membership.household if membership else None

@@ -18,6 +18,7 @@ from beneficiaries.filtersets import IdFilter, StrictBooleanFilter
 from beneficiaries.models import Beneficiary, EmploymentRegistration, Household
 from tracker.accounts.choices import Role
 from tracker.api.filters import TrackerFilterSet
+from tracker.api.reads import PageColumn
 from tracker.api.regions import RegionCodeField
 from tracker.api.serializers import TrackerModelSerializer, TrackerSerializer
 from tracker.api.viewsets import TrackerModelViewSet
@@ -37,6 +38,10 @@ class VisiblePersonField(serializers.PrimaryKeyRelatedField):
 class HouseholdSerializer(TrackerModelSerializer):
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     region_name = serializers.CharField(source="region.name_zh", read_only=True)
+    members = serializers.SerializerMethodField(help_text=_("Members of the household."))
+    members_employed = serializers.SerializerMethodField(
+        help_text=_("Members in work now (from their current employment status).")
+    )
 
     class Meta:
         model = Household
@@ -52,9 +57,22 @@ class HouseholdSerializer(TrackerModelSerializer):
             "zero_employment",
             "zero_employment_identified_on",
             "notes",
+            "members",
+            "members_employed",
             "version",
         ]
         read_only_fields = fields
+
+    read_members = PageColumn(households.member_counts, default=lambda: 0)
+    read_members_employed = PageColumn(
+        lambda ids: households.member_counts(ids, employed=True), default=lambda: 0
+    )
+
+    def get_members(self, obj: Household) -> int:
+        return households.member_counts([obj.pk]).get(obj.pk, 0)
+
+    def get_members_employed(self, obj: Household) -> int:
+        return households.member_counts([obj.pk], employed=True).get(obj.pk, 0)
 
 
 class HouseholdMemberWriteSerializer(TrackerSerializer):

@@ -28,7 +28,9 @@ def test_household_create_list_filter_patch_and_outsider(api, clerk, outsider, r
     pk = created.json()["id"]
     assert Household.objects.get(pk=pk).members.get().beneficiary == a
     listed = client.get("/api/v1/households/?relocated=true&within=360300")
-    assert [h["number"] for h in listed.json()["results"]] == ["PX-1"]
+    assert [(h["number"], h["members"], h["members_employed"]) for h in listed.json()["results"]] == [
+        ("PX-1", 1, 1)
+    ]
     assert client.get("/api/v1/households/?zero_employment=true").json()["results"] == []
     etag = client.get(f"/api/v1/households/{pk}/")["ETag"]
     patched = client.patch(
