@@ -74,7 +74,11 @@ COLUMNS = (
     Column("interest_upper", _("Interest subsidised by upper-level finance"), kind="money"),
     Column("interest_district", _("Interest subsidised by the district"), kind="money"),
     Column("interest_borrower", _("Interest borne by borrowers"), kind="money"),
-    Column("interest_district_paid", _("District interest subsidy paid"), kind="money"),
+    Column(
+        "interest_district_paid",
+        _("District interest subsidy in payment (submitted, approved or paid)"),
+        kind="money",
+    ),
 )
 
 
