@@ -27,9 +27,13 @@ from tracker.api.viewsets import TrackerModelViewSet
 class VisiblePersonField(serializers.PrimaryKeyRelatedField):
     """A person the caller can see (one outside their region answers as if it did not exist)."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", Beneficiary.objects.all())  # the schema's type: the person's id
+        super().__init__(**kwargs)
+
     def get_queryset(self) -> Any:
         request = self.context.get("request")
-        return Beneficiary.objects.visible_to(request.user if request is not None else None)
+        return super().get_queryset().visible_to(request.user if request is not None else None)
 
 
 # -- households ----------------------------------------------------------------------------------------
