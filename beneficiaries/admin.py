@@ -452,3 +452,6 @@ register_action_labels(
 # A person's current employment status only mirrors their latest status change, whose own entry
 # records the fact: updating the mirror is bookkeeping.
 register_derived_fields(Beneficiary, ["status", "status_verified_on"])
+
+# Households and employment registrations (their own module, registered on import).
+from beneficiaries import household_admin  # noqa: E402, F401

@@ -12,3 +12,7 @@ class BeneficiariesConfig(AppConfig):
 
         register_sections()
         jobs.register()
+        # Report sections (tracker.reporting): households, registrations, re-employment.
+        from beneficiaries import reports
+
+        reports.register_sections()

@@ -58,3 +58,24 @@ class FollowUpService(models.TextChoices):
     JOB_REFERRAL = "job_referral", _("Job referral (职业介绍)")
     TRAINING_REFERRAL = "training_referral", _("Training referral (培训推荐)")
     PLACED = "placed", _("Placed in a job (实现就业)")
+
+
+class HouseholdRelation(models.TextChoices):
+    """A member's relation to the head of the household (与户主关系)."""
+
+    HEAD = "head", _("Head of household (户主)")
+    SPOUSE = "spouse", _("Spouse (配偶)")
+    CHILD = "child", _("Child (子女)")
+    PARENT = "parent", _("Parent (父母)")
+    OTHER = "other", _("Other relative (其他)")
+
+
+class RegistrationKind(models.TextChoices):
+    """What an employment registration (就业登记) records."""
+
+    NEW_EMPLOYMENT = "new_employment", _("New employment (新增就业)")
+    RE_EMPLOYMENT = "re_employment", _("Re-employment of the unemployed (失业人员再就业)")
+    DIFFICULTY_EMPLOYMENT = (
+        "difficulty_employment",
+        _("Employment of a person in difficulty (就业困难人员就业)"),
+    )

@@ -19,6 +19,8 @@ from beneficiaries.choices import (
     FollowUpService,
     FollowUpStatus,
     Gender,
+    HouseholdRelation,
+    RegistrationKind,
     StatusSource,
 )
 from tracker.changelog.models import TrackedModel
@@ -269,3 +271,138 @@ class FollowUp(TrackedModel):
 
     def change_label(self) -> str:
         return f"{self.beneficiary_id} {self.status} {self.due_on}"
+
+
+class Household(TrackedModel):
+    """A household (户): its region, its members (people of the registry, through HouseholdMember) and
+    the flags poverty-relief work follows: relocated for poverty relief (易地扶贫搬迁) and identified as a
+    zero-employment household (零就业家庭). Whether a household has someone in work is never stored: it
+    is derived from its members' current statuses (beneficiaries.households)."""
+
+    number = models.CharField(
+        _("household number"),
+        max_length=32,
+        unique=True,
+        help_text=_("The bureau's household number (户编号)."),
+    )
+    head_name = models.CharField(_("head of household"), max_length=50, blank=True)
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    relocated = models.BooleanField(_("relocated for poverty relief (易地扶贫搬迁)"), default=False)
+    relocated_on = models.DateField(_("relocated on"), null=True, blank=True)
+    zero_employment = models.BooleanField(
+        _("identified as a zero-employment household (零就业家庭)"), default=False
+    )
+    zero_employment_identified_on = models.DateField(
+        _("identified as zero-employment on"), null=True, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    region_path = models.CharField(_("region path"), max_length=255, editable=False, default="")
+
+    changelog_exclude: ClassVar[frozenset[str]] = frozenset({"region_path"})
+    scope_path_field: ClassVar[str] = "region_path"
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["region_path", "id"],
+                name="household_scope_idx",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(relocated=True) | models.Q(relocated_on__isnull=True),
+                name="household_relocated_date_only_if_relocated",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(zero_employment=True)
+                | models.Q(zero_employment_identified_on__isnull=True),
+                name="household_zero_employment_date_only_if_flagged",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.head_name}".strip()
+
+
+class HouseholdMember(TrackedModel):
+    """A person's membership of a household: one household per person."""
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="members"
+    )
+    beneficiary = models.OneToOneField(
+        Beneficiary,
+        verbose_name=_("beneficiary"),
+        on_delete=models.PROTECT,
+        related_name="household_membership",
+    )
+    relation = models.CharField(
+        _("relation to the head"),
+        max_length=16,
+        choices=HouseholdRelation.choices,
+        default=HouseholdRelation.OTHER,
+    )
+
+    region_lookup: ClassVar[str] = "household__region"
+
+    class Meta:
+        verbose_name = _("household member")
+        verbose_name_plural = _("household members")
+        ordering = ["household_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.household.number} · {self.beneficiary.name}"
+
+    def change_label(self) -> str:
+        return f"{self.beneficiary_id} ∈ {self.household_id}"
+
+
+class EmploymentRegistration(TrackedModel):
+    """An employment registration (就业登记): an event on a person, dated, in the region that
+    registered it. New registrations per region and period are counted from these rows."""
+
+    beneficiary = models.ForeignKey(
+        Beneficiary,
+        verbose_name=_("beneficiary"),
+        on_delete=models.PROTECT,
+        related_name="employment_registrations",
+    )
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("registered in"), on_delete=models.PROTECT, related_name="+"
+    )
+    registered_on = models.DateField(_("registered on"))
+    kind = models.CharField(
+        _("kind"), max_length=24, choices=RegistrationKind.choices, default=RegistrationKind.NEW_EMPLOYMENT
+    )
+    employer_name = models.CharField(_("employer or place"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    region_path = models.CharField(_("region path"), max_length=255, editable=False, default="")
+
+    changelog_exclude: ClassVar[frozenset[str]] = frozenset({"region_path"})
+    scope_path_field: ClassVar[str] = "region_path"
+
+    class Meta:
+        verbose_name = _("employment registration")
+        verbose_name_plural = _("employment registrations")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["region_path", "id"],
+                name="registration_scope_idx",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+            ),
+            models.Index(fields=["registered_on"], name="registration_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.beneficiary.name} · {self.get_kind_display()} · {self.registered_on}"
+
+    def change_label(self) -> str:
+        return f"{self.beneficiary_id} {self.kind} {self.registered_on}"

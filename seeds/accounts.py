@@ -35,11 +35,28 @@ DEMO_NAMES: dict[str, tuple[str, str]] = {
 
 # Every role may view every domain app in the admin; these are the models each role may add and
 # change there (the services still decide who may do what; this only shapes the admin's forms).
-DOMAIN_APPS = {"regions", "changelog", "beneficiaries", "funding", "posts", "vouchers"}
+DOMAIN_APPS = {
+    "regions",
+    "changelog",
+    "beneficiaries",
+    "funding",
+    "posts",
+    "vouchers",
+    "entrepreneurship",
+    "targets",
+}
 ROLE_WRITES: dict[str, dict[str, set[str]]] = {
     Role.CLERK: {
-        "beneficiaries": {"beneficiary", "groupmembership", "statuschange", "followup"},
+        "beneficiaries": {
+            "beneficiary",
+            "groupmembership",
+            "statuschange",
+            "followup",
+            "household",
+            "employmentregistration",
+        },
         "funding": {"payment", "employer", "traininginstitution"},
+        "entrepreneurship": {"entrepreneur", "guaranteedloan"},
         # Towns and villages set posts, hire and end holders, copy attendance and assess.
         "posts": {"post", "assignment", "attendance", "assessment", "assessmentstandard"},
         "vouchers": {"course", "coursesession", "voucher", "workertrainingprofile"},
@@ -47,7 +64,8 @@ ROLE_WRITES: dict[str, dict[str, set[str]]] = {
     # Reviewers set up programs and approve payments (change_payment carries the approval actions),
     # set the counties' post standards, approve personnel changes and set up voucher types and plans.
     Role.REVIEWER: {
-        "funding": {"program", "payment", "traininginstitution"},
+        "funding": {"program", "payment", "traininginstitution", "allocation"},
+        "targets": {"target"},
         "posts": {"poststandard", "personnelchange", "assessmentstandard", "assessment"},
         "vouchers": {"vouchertype", "voucherplan", "trainingallowance"},
     },

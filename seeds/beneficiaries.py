@@ -106,7 +106,7 @@ PEOPLE: dict[str, list[tuple[tuple[str, ...], str] | tuple[tuple[str, ...], str,
     "110113901001": [(LOW_RURAL, FLEXIBLE), (POOR_RURAL, LOCAL)],
     "110113": [(MIGRANT, OUT_COUNTY), (LOW_RURAL, FLEXIBLE)],
     "370405": [(("veteran",), LOCAL), (("disabled", "employment_difficulty"), UNEMPLOYED)],
-    "130523": [(POOR, POST), (("relocated_poverty_relief",), LOCAL)],
+    "130523": [(POOR, LOCAL), (("relocated_poverty_relief",), LOCAL)],
     "130522": [(POOR, OUT_PROVINCE), (POOR_RURAL, FLEXIBLE)],
     "630102": [(POOR, LOCAL), (AT_RISK, FLEXIBLE)],
     "440100": [

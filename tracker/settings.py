@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "programs.funding",
     "programs.posts",
     "programs.vouchers",
+    "programs.entrepreneurship",
+    "programs.targets",
     "programs.reports",
     # seed data and the `seed` command
     "seeds",
@@ -248,6 +250,11 @@ SPECTACULAR_SETTINGS = {
         "ProgramUnitEnum": "programs.funding.choices.Unit",
         "EmployerSizeEnum": "programs.funding.choices.EmployerSize",
         "IndustryEnum": "programs.funding.choices.Industry",
+        "HouseholdRelationEnum": "beneficiaries.choices.HouseholdRelation",
+        "RegistrationKindEnum": "beneficiaries.choices.RegistrationKind",
+        "EntrepreneurKindEnum": "programs.entrepreneurship.choices.EntrepreneurKind",
+        "GovernmentLevelEnum": "programs.entrepreneurship.choices.GovernmentLevel",
+        "TargetMeasureEnum": "programs.targets.choices.Measure",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -480,3 +480,6 @@ register_action_labels(
         "reverse": _("Reverse"),
     }
 )
+
+# Allocations (their own module, registered on import).
+from programs.funding import allocation_admin  # noqa: E402, F401

@@ -16,3 +16,7 @@ class FundingConfig(AppConfig):
 
         register_file_section("payments", _("Subsidies received"), payments_for_file, order=50)
         jobs.register()
+        # Report sections (tracker.reporting): money allocated vs committed vs paid by program.
+        from programs.funding import allocation_reports
+
+        allocation_reports.register_sections()

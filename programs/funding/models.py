@@ -683,3 +683,45 @@ class Payment(TrackedModel):
             )
         if errors:
             raise ValidationError(errors)
+
+
+class Allocation(TrackedModel):
+    """Money a fund allocates to a region's program (资金拨付), kept apart from payments: an
+    allocation is what a program may spend, a payment is what it spent. A program's budget for a
+    year is the sum of its allocations in that year (services.allocation_create keeps
+    `Program.annual_budget` equal to it, so the ledger's BUDGET_EXCEEDED rule reads allocations)."""
+
+    fund_source = models.ForeignKey(
+        FundSource, verbose_name=_("fund source"), on_delete=models.PROTECT, related_name="allocations"
+    )
+    program = models.ForeignKey(
+        Program, verbose_name=_("program"), on_delete=models.PROTECT, related_name="allocations"
+    )
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The region receiving the money: the program's region or one below it."),
+    )
+    amount = models.DecimalField(
+        _("amount"), **MONEY, validators=[MinValueValidator(decimal.Decimal("0.01"))]
+    )
+    allocated_on = models.DateField(_("allocated on"))
+    reference = models.CharField(_("document reference"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        ordering = ["-allocated_on", "-id"]
+        indexes = [models.Index(fields=["program", "allocated_on"], name="allocation_program_date_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_id} {self.allocated_on} {self.amount}"
+
+    def change_label(self) -> str:
+        return f"{self.program_id} {self.allocated_on} {self.amount}"

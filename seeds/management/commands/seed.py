@@ -8,6 +8,7 @@ LANGUAGE_CODE (Chinese by default).
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from tqdm import tqdm
 
 from seeds.accounts import DEMO_PASSWORD, seed_demo_accounts, seed_roles
 from seeds.beneficiaries import seed_beneficiaries
+from seeds.figures import seed_figures
 from seeds.funding import seed_funding
 from seeds.posts import seed_posts
 from seeds.reference import seed_regions
@@ -51,6 +53,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when the database is already seeded."
         )
+        parser.add_argument(
+            "--scale",
+            type=decimal.Decimal,
+            default=None,
+            help="Seed round(S × figure) records for the source's figures (1.0 = full; default small: "
+            "each data file's own factor, 0.001 for the figures).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with translation.override(settings.LANGUAGE_CODE):
@@ -64,6 +73,10 @@ class Command(BaseCommand):
             return
         out = BarSafeOutput(self.stdout._out)
         found: dict[str, Any] = {}
+        # One scale for every count of the source (posts' holders and the figures step); the vouchers
+        # step walks its example vouchers at its own small scale and the figures step issues the rest
+        # of Zhangjiakou's person-times in bulk (walking 55,274 vouchers one by one takes hours).
+        scale = options.get("scale")
         # Each app's example records, in dependency order.
         steps: list[tuple[str, Callable[[], Any]]] = [
             (_("regions"), lambda: found.__setitem__("regions", seed_regions())),
@@ -74,8 +87,9 @@ class Command(BaseCommand):
             ),
             (_("beneficiaries"), lambda: seed_beneficiaries(out)),
             (_("programs and payments"), lambda: seed_funding(out)),
-            (_("public-welfare posts"), lambda: seed_posts(out)),
+            (_("public-welfare posts"), lambda: seed_posts(out, factor=scale)),
             (_("training vouchers"), lambda: seed_vouchers(out)),
+            (_("published figures"), lambda: seed_figures(out, scale=scale, progress=self.stderr._out)),
         ]
         with command_context("seed", source=Source.SEED):
             bar = tqdm(total=len(steps), desc=_("Seeding"), unit=_("step"), file=self.stderr._out)
