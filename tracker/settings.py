@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "programs.funding",
     "programs.posts",
     "programs.vouchers",
+    "programs.inspections",
     # seed data and the `seed` command
     "seeds",
 ]

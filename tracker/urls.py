@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("programs.funding.api.urls")),
     path("", include("programs.posts.api.urls")),
     path("", include("programs.vouchers.api.urls")),
+    path("", include("programs.inspections.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI and ReDoc, every file served by this service (SPECTACULAR_SETTINGS' SIDECAR).
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
