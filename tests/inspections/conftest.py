@@ -46,10 +46,10 @@ class Area:
 @pytest.fixture
 def area(make_post, person_in, hire, clerk, regions) -> Area:  # noqa: F811 (fixtures)
     village_post = make_post(headcount=4)
-    clean = hire(village_post, person_in())
-    no_contract = hire(village_post, person_in(), contract=False)
-    no_february = hire(village_post, person_in())
-    left = hire(village_post, person_in())
+    clean = hire(village_post, person_in(), reported_on=JAN)
+    no_contract = hire(village_post, person_in(), contract=False, reported_on=JAN)
+    no_february = hire(village_post, person_in(), reported_on=JAN)
+    left = hire(village_post, person_in(), reported_on=JAN)
     for month in ("2021-01", "2021-02", "2021-03", "2021-04", "2021-05", "2021-06"):
         for holding in (clean, no_contract, no_february, left):
             if holding is no_february and month == "2021-02":

@@ -16,10 +16,15 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from programs.funding.api.views import IF_MATCH_PARAMETER, ExportNegotiation
+from programs.inspections import jobs as check_jobs
 from programs.inspections import services
 from programs.inspections.api.serializers import (
+    CheckRuleSerializer,
+    CheckRunCreateSerializer,
+    CheckRunSerializer,
     ComplaintCreateSerializer,
     ComplaintMoveSerializer,
     ComplaintResolveSerializer,
@@ -39,7 +44,9 @@ from programs.inspections.api.serializers import (
     InspectionSerializer,
     ItemsAnswerSerializer,
 )
+from programs.inspections.checks import check_rules, check_run_create
 from programs.inspections.filtersets import (
+    CheckRunFilterSet,
     ComplaintFilterSet,
     ConfirmationFilterSet,
     ConfirmationSampleFilterSet,
@@ -47,6 +54,7 @@ from programs.inspections.filtersets import (
     InspectionFilterSet,
 )
 from programs.inspections.models import (
+    CheckRun,
     Complaint,
     Confirmation,
     ConfirmationSample,
@@ -56,10 +64,14 @@ from programs.inspections.models import (
     InspectionItem,
 )
 from tracker.accounts.choices import Role
+from tracker.api.jobs import JobSerializer, accepted
 from tracker.api.query import query_param
 from tracker.api.reads import read_rows
 from tracker.api.viewsets import TrackerModelViewSet, check_if_match
 from tracker.exports import XLSX_MEDIA_TYPE, Column, export_response
+from tracker.jobs.services import job_enqueue
+from tracker.regions.choices import RegionLevel
+from tracker.scope import require_in_scope
 from tracker.transactions import door_transaction
 
 ID = r"[0-9]+"
@@ -465,3 +477,73 @@ class ConfirmationViewSet(TrackerModelViewSet):
             ),
             body=ConfirmationRecordSerializer,
         )
+
+
+# -- compliance checks ----------------------------------------------------------------------------------
+
+# Runs over regions of these levels go to a background job (a province's payments take longer than a
+# request may); below them they run inline unless `background` is asked for.
+JOB_LEVELS = frozenset({RegionLevel.COUNTRY, RegionLevel.PROVINCE})
+
+
+class CheckListView(APIView):
+    """The compliance rules a check run applies: code, description (zh, en), severity, the kind of
+    record each concerns and the app that registered it."""
+
+    pagination_class = None
+
+    @extend_schema(responses=CheckRuleSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        rows = [
+            {
+                "code": rule.code,
+                "description_zh": rule.description_zh,
+                "description_en": rule.description_en,
+                "severity": rule.severity,
+                "concerns": rule.concerns,
+                "app": rule.app,
+            }
+            for rule in check_rules()
+        ]
+        return Response(CheckRuleSerializer(rows, many=True).data)
+
+
+class CheckRunViewSet(TrackerModelViewSet):
+    """Compliance check runs: `POST` runs the rules over a region's subtree and a period, opening one
+    finding per violation (never beside an unresolved one of the same rule and record) and moving
+    findings whose violation is gone to `no_longer_reproduces`; a province or the country (or
+    `background=true`) runs as a job (202)."""
+
+    queryset = CheckRun.objects.select_related("region", "created_by")
+    serializer_class = CheckRunSerializer
+    write_serializer_class = CheckRunCreateSerializer
+    filterset_class = CheckRunFilterSet
+    http_method_names = ["get", "post", "head", "options"]
+    write_roles = frozenset({Role.INSPECTOR})
+    lookup_value_regex = ID
+    ordering_fields = ["id"]
+
+    @extend_schema(request=CheckRunCreateSerializer, responses={201: CheckRunSerializer, 202: JobSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = CheckRunCreateSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        background = data.pop("background")
+        region = data["region"]
+        if background or region.level in JOB_LEVELS:
+            with door_transaction():
+                require_in_scope(request.user, region)
+                job = job_enqueue(
+                    kind=check_jobs.KIND,
+                    actor=request.user,
+                    region=region,
+                    parameters={
+                        "period_start": data["period_start"].isoformat(),
+                        "period_end": data["period_end"].isoformat(),
+                        "rules": list(data["rules"]),
+                    },
+                )
+            return accepted(request, job)
+        with door_transaction():
+            run = check_run_create(actor=request.user, **data)
+        return self.respond(run, status.HTTP_201_CREATED)
