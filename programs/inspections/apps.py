@@ -11,7 +11,8 @@ class InspectionsConfig(AppConfig):
         # The compliance rules this app knows (other apps register theirs in the same registry,
         # programs.inspections.checks), the check run as a background job kind, and the findings
         # sections of the audit reports (tracker.reporting).
-        from programs.inspections import compliance, jobs
+        from programs.inspections import compliance, jobs, reports
 
         compliance.register()
         jobs.register()
+        reports.register()
