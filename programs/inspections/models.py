@@ -453,10 +453,6 @@ class Finding(TrackedModel):
         return f"{self.rule} #{self.pk}"
 
 
-def attachment_path(instance: FindingStep, filename: str) -> str:
-    return f"findings/{instance.finding_id}/{filename}"
-
-
 class FindingStep(TrackedModel):
     """A step of a finding's rectification with its evidence: the verb (or `note`), a note and an
     optional attachment (size and type limited; served only to users who may see the finding)."""
@@ -470,7 +466,9 @@ class FindingStep(TrackedModel):
     region_path = _region_path_field()
     verb = models.CharField(_("step"), max_length=24)
     note = models.TextField(_("note"), blank=True)
-    attachment = models.FileField(_("attachment"), upload_to=attachment_path, blank=True, max_length=255)
+    # The file's name in the default storage (MEDIA_ROOT, shared by web and worker machines): kept as
+    # plain text, so the change log and the row hash read what the database holds.
+    attachment = models.CharField(_("attachment (stored as)"), max_length=255, blank=True)
     attachment_name = models.CharField(_("attachment name"), max_length=200, blank=True)
     attachment_type = models.CharField(_("attachment type"), max_length=100, blank=True)
     attachment_size = models.PositiveIntegerField(

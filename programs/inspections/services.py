@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -495,8 +496,10 @@ def finding_step_add(
         step.attachment_name = (attachment.name or "")[-200:]
         step.attachment_type = media_type
         step.attachment_size = attachment.size
-        step.attachment.save(
-            secrets.token_hex(8) + "-" + step.attachment_name.rsplit("/", 1)[-1], attachment, save=False
+        suffix = next(e for e in rules.SIGNATURES[media_type][1] if step.attachment_name.lower().endswith(e))
+        # A name of our own (the uploaded one is kept only as text): no path from the client.
+        step.attachment = default_storage.save(
+            f"findings/{finding.pk}/{secrets.token_hex(12)}{suffix}", attachment
         )
     with acting(actor, action="evidence"):
         step.save()

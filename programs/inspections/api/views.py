@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -363,7 +364,7 @@ class FindingViewSet(TrackerModelViewSet):
         if step is None:
             raise Http404
         response = FileResponse(
-            step.attachment.open("rb"),
+            default_storage.open(step.attachment, "rb"),
             content_type=step.attachment_type,
             as_attachment=True,
             filename=step.attachment_name,

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from seeds.accounts import DEMO_PASSWORD, seed_demo_accounts, seed_roles
 from seeds.beneficiaries import seed_beneficiaries
 from seeds.funding import seed_funding
+from seeds.inspections import seed_inspections
 from seeds.posts import seed_posts
 from seeds.reference import seed_regions
 from seeds.vouchers import seed_vouchers
@@ -76,6 +77,7 @@ class Command(BaseCommand):
             (_("programs and payments"), lambda: seed_funding(out)),
             (_("public-welfare posts"), lambda: seed_posts(out)),
             (_("training vouchers"), lambda: seed_vouchers(out)),
+            (_("inspections and findings"), lambda: seed_inspections(out)),
         ]
         with command_context("seed", source=Source.SEED):
             bar = tqdm(total=len(steps), desc=_("Seeding"), unit=_("step"), file=self.stderr._out)
