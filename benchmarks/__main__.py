@@ -18,6 +18,8 @@ SUITES = {
     "reads": ["reads", "exports", "verify", "scope_scaling"],
     # The programs' batch writes, each against plain bulk writes of the same rows.
     "writes": ["post_subsidy_run"],
+    # The compliance checks over a province against the same rules as hand-written SQL.
+    "checks": ["check_run"],
 }
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from benchmarks.cases_checks import check_run_case
 from benchmarks.harness import Row, stopwatch
 
 IMPORT_TARGET = 0.5  # the import must reach at least half the rate of a plain bulk_create
@@ -205,4 +206,5 @@ ALL: dict[str, Callable[[Context], list[Row]]] = {
     "exports": _reads("exports"),
     "verify": _reads("verify"),
     "post_subsidy_run": _posts_subsidy_run,
+    "check_run": check_run_case,
 }
