@@ -248,6 +248,10 @@ SPECTACULAR_SETTINGS = {
         "ProgramUnitEnum": "programs.funding.choices.Unit",
         "EmployerSizeEnum": "programs.funding.choices.EmployerSize",
         "IndustryEnum": "programs.funding.choices.Industry",
+        "ComplaintChannelEnum": "programs.inspections.choices.ComplaintChannel",
+        "ComplaintCategoryEnum": "programs.inspections.choices.ComplaintCategory",
+        "PostCategoryEnum": "programs.posts.choices.PostCategory",
+        "ItemResultEnum": "programs.inspections.choices.ItemResult",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -104,7 +104,8 @@ def test_who_may_do_what(api, request, role, may, finding, regions):
             assert res.status_code in (403, 404), (verb, res.status_code)
     finding.refresh_from_db()
     if role == "outsider":
-        assert client.get(f"{URL}{finding.pk}/").status_code == 404
+        for path in ("", "steps/", "history/"):
+            assert client.get(f"{URL}{finding.pk}/{path}").status_code == 404
         assert finding.pk not in [r["id"] for r in client.get(URL).json()["results"]]
         assert finding.status == "open"
     else:

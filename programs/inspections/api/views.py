@@ -68,7 +68,8 @@ from tracker.accounts.choices import Role
 from tracker.api.jobs import JobSerializer, accepted
 from tracker.api.query import query_param
 from tracker.api.reads import read_rows
-from tracker.api.viewsets import TrackerModelViewSet, check_if_match
+from tracker.api.history import HistoryMixin
+from tracker.api.viewsets import TrackerModelViewSet, TrackerReadOnlyViewSet, check_if_match
 from tracker.exports import XLSX_MEDIA_TYPE, Column, export_response
 from tracker.jobs.services import job_enqueue
 from tracker.regions.choices import RegionLevel
@@ -155,7 +156,7 @@ class InspectionViewSet(TrackerModelViewSet):
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def close(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """in progress → closed; refused (409) while any item is unanswered."""
+        """in progress -> closed; refused (409) while any item is unanswered."""
         return self.write_action(
             request,
             lambda inspection, **data: services.inspection_close(
@@ -283,7 +284,7 @@ class FindingViewSet(TrackerModelViewSet):
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def start(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """open or reopened → rectifying (整改中), by the responsible unit's clerk or reviewer."""
+        """open or reopened -> rectifying (整改中), by the responsible unit's clerk or reviewer."""
         return self._move(request, "start")
 
     @extend_schema(
@@ -291,7 +292,7 @@ class FindingViewSet(TrackerModelViewSet):
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def rectify(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """→ rectified, with a note of what was done."""
+        """-> rectified, with a note of what was done."""
         return self._move(request, "rectify")
 
     @extend_schema(
@@ -299,7 +300,7 @@ class FindingViewSet(TrackerModelViewSet):
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def verify(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """rectified or no longer reproducing → verified, by an inspector who did not rectify it."""
+        """rectified or no longer reproducing -> verified, by an inspector who did not rectify it."""
         return self._move(request, "verify")
 
     @extend_schema(
@@ -307,7 +308,7 @@ class FindingViewSet(TrackerModelViewSet):
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def waive(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """→ waived, by an inspector, with the reason."""
+        """-> waived, by an inspector, with the reason."""
         return self._move(request, "waive")
 
     @extend_schema(
@@ -315,7 +316,7 @@ class FindingViewSet(TrackerModelViewSet):
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def reopen(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """rectified or no longer reproducing → reopened when verification fails, with the reason."""
+        """rectified or no longer reproducing -> reopened when verification fails, with the reason."""
         return self._move(request, "reopen")
 
     @extend_schema(request=None, responses=FindingStepSerializer(many=True), filters=False)
@@ -375,7 +376,7 @@ class FindingViewSet(TrackerModelViewSet):
 
 class ComplaintViewSet(TrackerModelViewSet):
     """Complaints and tip-offs (投诉举报): channel, complainant (masked; anonymous allowed), what it
-    concerns, category, assigned unit and due date; received → investigating → resolved (optionally
+    concerns, category, assigned unit and due date; received -> investigating -> resolved (optionally
     opening a finding) or unfounded."""
 
     queryset = Complaint.objects.select_related("region", "created_by")
@@ -408,7 +409,7 @@ class ComplaintViewSet(TrackerModelViewSet):
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def investigate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """received → investigating."""
+        """received -> investigating."""
         return self._move(request, "investigate", ComplaintMoveSerializer)
 
     @extend_schema(
@@ -416,7 +417,7 @@ class ComplaintViewSet(TrackerModelViewSet):
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def resolve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """→ resolved with the outcome; an inspector may open the finding it led to."""
+        """-> resolved with the outcome; an inspector may open the finding it led to."""
         return self._move(request, "resolve", ComplaintResolveSerializer)
 
     @extend_schema(
@@ -424,7 +425,7 @@ class ComplaintViewSet(TrackerModelViewSet):
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def unfounded(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """→ unfounded with the outcome."""
+        """-> unfounded with the outcome."""
         return self._move(request, "unfounded", ComplaintMoveSerializer)
 
 
@@ -451,14 +452,13 @@ class ConfirmationSampleViewSet(TrackerModelViewSet):
         return services.confirmation_sample_draw(actor=self.request.user, **serializer.validated_data)
 
 
-class ConfirmationViewSet(TrackerModelViewSet):
+class ConfirmationViewSet(HistoryMixin, TrackerReadOnlyViewSet):
     """The sampled payments and what each person said; `POST .../{id}/record/` records it (a
     discrepancy opens a high-severity finding)."""
 
     queryset = Confirmation.objects.select_related("region", "payment", "confirmed_by")
     serializer_class = ConfirmationSerializer
     filterset_class = ConfirmationFilterSet
-    http_method_names = ["get", "post", "head", "options"]
     action_roles = {"record": {Role.CLERK, Role.REVIEWER, Role.INSPECTOR}}
     lookup_value_regex = ID
     ordering_fields = ["id"]
