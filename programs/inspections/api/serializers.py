@@ -152,7 +152,9 @@ class InspectionItemSerializer(TrackerModelSerializer):
 class ItemAnswerSerializer(TrackerSerializer):
     id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     result = serializers.ChoiceField(
-        choices=ItemResult.choices, required=False, help_text="passed, failed or not_applicable (pending is refused)."
+        choices=ItemResult.choices,
+        required=False,
+        help_text="passed, failed or not_applicable (pending is refused).",
     )
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True)
     present = serializers.BooleanField(required=False, allow_null=True)

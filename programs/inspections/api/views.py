@@ -65,10 +65,10 @@ from programs.inspections.models import (
     InspectionItem,
 )
 from tracker.accounts.choices import Role
+from tracker.api.history import HistoryMixin
 from tracker.api.jobs import JobSerializer, accepted
 from tracker.api.query import query_param
 from tracker.api.reads import read_rows
-from tracker.api.history import HistoryMixin
 from tracker.api.viewsets import TrackerModelViewSet, TrackerReadOnlyViewSet, check_if_match
 from tracker.exports import XLSX_MEDIA_TYPE, Column, export_response
 from tracker.jobs.services import job_enqueue
