@@ -10,6 +10,7 @@ import decimal
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from beneficiaries.models import Beneficiary
@@ -429,3 +430,42 @@ def test_an_inspector_cannot_run_outside_their_region(api, inspector, regions):
     assert api(inspector).post("/api/v1/audit/check-runs/", body, format="json").status_code == 403
     body["background"] = True
     assert api(inspector).post("/api/v1/audit/check-runs/", body, format="json").status_code == 403
+
+
+def test_another_app_registers_its_rule_and_runs_share_the_machinery(inspector, regions, monkeypatch):
+    """The households rules (RELOCATED_HOUSEHOLD_NO_EMPLOYMENT, ZERO_EMPLOYMENT_HOUSEHOLD) will be
+    registered like this from their app's ready()."""
+    from programs.inspections import checks
+    from programs.inspections.checks import ComplianceRule, register_check
+
+    monkeypatch.setattr(checks, "_rules", dict(checks._rules))
+    person = make_person(regions[VILLAGE], name="冯七", groups=())
+
+    def inactive_people(ctx):
+        return (
+            Beneficiary.objects.within(ctx.region_path)
+            .filter(name="冯七")
+            .order_by()
+            .values(record=F("pk"), in_region=F("region_id"), in_path=F("region_path"), e_name=F("name"))
+        )
+
+    rule = ComplianceRule(
+        "TEST_HOUSEHOLD_RULE",
+        "测试规则",
+        "A test rule",
+        "low",
+        "beneficiary",
+        inactive_people,
+        app="households",
+    )
+    register_check(rule)
+    with pytest.raises(ValueError):
+        register_check(ComplianceRule("TEST_HOUSEHOLD_RULE", "x", "x", "low", "beneficiary", inactive_people))
+    assert "TEST_HOUSEHOLD_RULE" in {r.code for r in check_rules()}
+    run(inspector, regions, ["TEST_HOUSEHOLD_RULE"])
+    finding = Finding.objects.get(rule="TEST_HOUSEHOLD_RULE")
+    assert (finding.concerns_id, finding.evidence, finding.severity) == (
+        str(person.pk),
+        {"name": "冯七"},
+        "low",
+    )
