@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from typing import Any
 
 from django.conf import settings
 from django.db.models import (
+    BigIntegerField,
+    Case,
     CharField,
     Count,
+    DateField,
     DateTimeField,
     DecimalField,
     Exists,
@@ -24,6 +28,7 @@ from django.db.models import (
     Subquery,
     TextField,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Concat, ExtractMonth, ExtractYear, Greatest, LPad
 from django.db.models.lookups import StartsWith
@@ -158,26 +163,37 @@ def subsidy_without_attendance(ctx: CheckContext) -> QuerySet:
     )
 
 
+def _holding_of_payment() -> QuerySet:
+    """The holding a post-subsidy payment was caused by, for a correlated EXISTS (the database joins
+    it as a semi-join on the holding's id as text: no per-payment look-up)."""
+    return Assignment.objects.annotate(key=_assignment_key()).filter(key=OuterRef("cause_object_id"))
+
+
+def _holding_field(field: str, output_field: Any) -> Case:
+    """A field of the payment's holding, read only for the rows a rule returns (the SELECT list is
+    evaluated after the WHERE): the payment's cause id cast to the holding's key, so the look-up
+    is one primary-key probe; only for payments caused by a holding."""
+    probe = Assignment.objects.filter(pk=Cast(OuterRef("cause_object_id"), BigIntegerField())).values(field)[
+        :1
+    ]
+    return Case(
+        When(cause_label=ASSIGNMENT_CAUSE, then=Subquery(probe, output_field=output_field)),
+        default=Value(None),
+        output_field=output_field,
+    )
+
+
 def subsidy_after_exit(ctx: CheckContext) -> QuerySet:
     """Post subsidies for days after the holder left (paid before the end was reported)."""
-    ended = (
-        Assignment.objects.annotate(key=_assignment_key())
-        .filter(key=OuterRef("cause_object_id"))
-        .values("end_date")[:1]
-    )
-    payments = (
-        _live_payments(ctx)
-        .filter(cause_label=ASSIGNMENT_CAUSE)
-        .annotate(left_on=Subquery(ended))
-        .filter(left_on__isnull=False, period_end__gt=F("left_on"))
-    )
+    left = _holding_of_payment().filter(end_date__isnull=False, end_date__lt=OuterRef("period_end"))
+    payments = _live_payments(ctx).filter(cause_label=ASSIGNMENT_CAUSE).filter(Exists(left))
     return _rows(
         payments,
         record="pk",
         region="region_id",
         path="region_path",
         assignment=F("cause_object_id"),
-        left_on=F("left_on"),
+        left_on=_holding_field("end_date", DateField()),
         period_end=F("period_end"),
         amount=F("amount"),
     )
@@ -228,20 +244,11 @@ def shared_payee_account(ctx: CheckContext) -> QuerySet:
 def subsidy_over_standard(ctx: CheckContext) -> QuerySet:
     """Payments whose amount per unit is above their program's maximum (e.g. entered before the rule
     changed), or post subsidies above their post's monthly standard."""
-    standard = (
-        Assignment.objects.annotate(key=_assignment_key())
-        .filter(key=OuterRef("cause_object_id"))
-        .values("post__monthly_standard")[:1]
-    )
-    payments = (
-        _live_payments(ctx)
-        .annotate(
-            post_standard=Subquery(standard, output_field=DecimalField(max_digits=14, decimal_places=2))
-        )
-        .filter(
-            Q(program__max_amount__isnull=False, unit_amount__gt=F("program__max_amount"))
-            | Q(cause_label=ASSIGNMENT_CAUSE, post_standard__isnull=False, unit_amount__gt=F("post_standard"))
-        )
+    above_post = _holding_of_payment().filter(post__monthly_standard__lt=OuterRef("unit_amount"))
+    money = DecimalField(max_digits=14, decimal_places=2)
+    payments = _live_payments(ctx).filter(
+        Q(program__max_amount__isnull=False, unit_amount__gt=F("program__max_amount"))
+        | (Q(cause_label=ASSIGNMENT_CAUSE) & Exists(above_post))
     )
     return _rows(
         payments,
@@ -251,7 +258,7 @@ def subsidy_over_standard(ctx: CheckContext) -> QuerySet:
         program=F("program__code"),
         unit_amount=F("unit_amount"),
         max_amount=F("program__max_amount"),
-        post_standard=F("post_standard"),
+        post_standard=_holding_field("post__monthly_standard", money),
     )
 
 
