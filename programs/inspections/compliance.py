@@ -31,7 +31,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Concat, ExtractMonth, ExtractYear, Greatest, LPad
-from django.db.models.lookups import StartsWith
 
 from beneficiaries.choices import DeactivationReason, FollowUpStatus
 from beneficiaries.models import Beneficiary, FollowUp, GroupMembership
@@ -43,7 +42,6 @@ from programs.posts.models import Assignment, Attendance, PersonnelChange
 from programs.vouchers.choices import VoucherStatus
 from programs.vouchers.models import Certificate, CheckIn, Voucher
 from tracker.regions.choices import RegionLevel
-from tracker.regions.models import Region
 
 ASSIGNMENT_CAUSE = "posts.assignment"
 VOUCHER_CAUSE = "vouchers.voucher"
@@ -439,10 +437,14 @@ def checkin_proxy(ctx: CheckContext) -> QuerySet:
 def possible_duplicate_person(ctx: CheckContext) -> QuerySet:
     """Two people of one county with the same name and birth date but different identity numbers
     (the later record is reported)."""
-    county = (
-        Region.objects.filter(level=RegionLevel.COUNTY)
-        .filter(StartsWith(Cast(OuterRef("region_path"), CharField()), F("path")))
-        .values("path")[:1]
+    # The county a person's region lies in, by joins up the region tree (a person is registered at a
+    # county, township or village), not a look-up per person.
+    county = Case(
+        When(region__level=RegionLevel.COUNTY, then=F("region__path")),
+        When(region__level=RegionLevel.TOWNSHIP, then=F("region__parent__path")),
+        When(region__level=RegionLevel.VILLAGE, then=F("region__parent__parent__path")),
+        default=Value(None),
+        output_field=CharField(),
     )
     twins = Beneficiary.objects.filter(
         name=OuterRef("name"),
@@ -454,7 +456,7 @@ def possible_duplicate_person(ctx: CheckContext) -> QuerySet:
     people = (
         Beneficiary.objects.within(ctx.region_path)
         .filter(active=True)
-        .annotate(county=Subquery(county))
+        .annotate(county=county)
         .filter(county__isnull=False)
         .filter(Exists(twins))
     )
