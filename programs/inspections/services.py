@@ -173,7 +173,7 @@ def inspection_create(
         user = team.get(name)
         if user is None or not user.has_role(Role.INSPECTOR):
             errors.setdefault("inspectors", []).append(_("%(name)s is not an inspector.") % {"name": name})
-        elif user.scope_path is not None and not region.path.startswith(user.scope_path or ""):
+        elif user.scope_path is None or not region.path.startswith(user.scope_path):
             errors.setdefault("inspectors", []).append(
                 _("%(name)s may not inspect this region.") % {"name": name}
             )

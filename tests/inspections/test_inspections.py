@@ -258,3 +258,14 @@ def test_the_report_as_json_csv_and_xlsx(api, analyst, started):
     xlsx = client.get(f"{URL}{started.pk}/report/", {"format": "xlsx"})
     assert xlsx.status_code == 200 and b"".join(xlsx.streaming_content)[:2] == b"PK"
     assert client.get(f"{URL}{started.pk}/report/", {"format": "pdf"}).status_code == 400
+
+
+def test_the_team_must_be_inspectors_of_the_region(api, inspector, area, regions):
+    from tests.conftest import make_user
+
+    make_user("clerk_team", regions["360300"], "clerk")
+    make_user("inspector_wuzhou", regions["450400"], "inspector")
+    for name in ("clerk_team", "inspector_wuzhou", "nobody"):
+        res = api(inspector).post(URL, inspection_body(inspectors=["inspector_jiangxi", name]), format="json")
+        assert res.status_code == 400 and "inspectors" in res.json()["errors"], name
+    assert not Inspection.objects.exists()
