@@ -35,7 +35,7 @@ DEMO_NAMES: dict[str, tuple[str, str]] = {
 
 # Every role may view every domain app in the admin; these are the models each role may add and
 # change there (the services still decide who may do what; this only shapes the admin's forms).
-DOMAIN_APPS = {"regions", "changelog", "beneficiaries", "funding", "posts", "vouchers"}
+DOMAIN_APPS = {"regions", "changelog", "beneficiaries", "funding", "posts", "vouchers", "inspections"}
 ROLE_WRITES: dict[str, dict[str, set[str]]] = {
     Role.CLERK: {
         "beneficiaries": {"beneficiary", "groupmembership", "statuschange", "followup"},
