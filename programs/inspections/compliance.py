@@ -35,7 +35,7 @@ from django.db.models.functions import Cast, Concat, ExtractMonth, ExtractYear, 
 from beneficiaries.choices import DeactivationReason, FollowUpStatus
 from beneficiaries.models import Beneficiary, FollowUp, GroupMembership
 from programs.funding.choices import LIVE_STATUSES, ProgramKind, Unit
-from programs.funding.models import Payment
+from programs.funding.models import Payment, Program
 from programs.inspections.checks import CheckContext, ComplianceRule, register_check
 from programs.inspections.choices import Concerns, Severity
 from programs.posts.models import Assignment, Attendance, PersonnelChange
@@ -244,9 +244,14 @@ def subsidy_over_standard(ctx: CheckContext) -> QuerySet:
     changed), or post subsidies above their post's monthly standard."""
     above_post = _holding_of_payment().filter(post__monthly_standard__lt=OuterRef("unit_amount"))
     money = DecimalField(max_digits=14, decimal_places=2)
+    # The post-standard half as an uncorrelated IN (a semi-join computed once and hashed): an EXISTS
+    # under OR would be re-run for every payment.
+    above_post_standard = (
+        _live_payments(ctx).filter(cause_label=ASSIGNMENT_CAUSE).filter(Exists(above_post)).values("pk")
+    )
     payments = _live_payments(ctx).filter(
         Q(program__max_amount__isnull=False, unit_amount__gt=F("program__max_amount"))
-        | (Q(cause_label=ASSIGNMENT_CAUSE) & Exists(above_post))
+        | Q(pk__in=above_post_standard)
     )
     return _rows(
         payments,
@@ -280,9 +285,15 @@ def benefit_overlap(ctx: CheckContext) -> QuerySet:
         )
         .filter(Q(outer_excludes__contains=quoted_inner) | Q(inner_excludes__contains=F("outer_code")))
     )
+    # Only payments of programs that exclude another or are excluded by one (a handful of programs),
+    # so the pairs compared are those that can conflict.
+    listed = Program.objects.annotate(excludes=Cast("mutually_exclusive_with", TextField())).filter(
+        excludes__contains=Concat(Value('"'), OuterRef("code"), Value('"'), output_field=TextField())
+    )
+    involved = Program.objects.filter(~Q(mutually_exclusive_with=[]) | Exists(listed)).order_by().values("pk")
     payments = (
         _live_payments(ctx)
-        .filter(beneficiary__isnull=False)
+        .filter(beneficiary__isnull=False, program_id__in=involved)
         .annotate(quoted_code=Concat(Value('"'), F("program__code"), Value('"'), output_field=TextField()))
         .filter(Exists(earlier))
     )
