@@ -19,6 +19,8 @@ SUITES = {
     # The programs' batch writes, each against plain bulk writes of the same rows.
     "writes": ["post_subsidy_run"],
     "reports": ["report_overview"],
+    # The compliance checks over a province against the same rules as hand-written SQL.
+    "checks": ["check_run"],
 }
 
 

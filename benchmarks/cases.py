@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from benchmarks.cases_checks import check_run_case
 from benchmarks.harness import Row, stopwatch
 
 IMPORT_TARGET = 0.5  # the import must reach at least half the rate of a plain bulk_create
@@ -212,4 +213,5 @@ ALL: dict[str, Callable[[Context], list[Row]]] = {
     "verify": _reads("verify"),
     "post_subsidy_run": _posts_subsidy_run,
     "report_overview": _report_overview,
+    "check_run": check_run_case,
 }

@@ -44,6 +44,7 @@ DOMAIN_APPS = {
     "vouchers",
     "entrepreneurship",
     "targets",
+    "inspections",
 }
 ROLE_WRITES: dict[str, dict[str, set[str]]] = {
     Role.CLERK: {

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "programs.vouchers",
     "programs.entrepreneurship",
     "programs.targets",
+    "programs.inspections",
     "programs.reports",
     # seed data and the `seed` command
     "seeds",
@@ -255,6 +256,10 @@ SPECTACULAR_SETTINGS = {
         "EntrepreneurKindEnum": "programs.entrepreneurship.choices.EntrepreneurKind",
         "GovernmentLevelEnum": "programs.entrepreneurship.choices.GovernmentLevel",
         "TargetMeasureEnum": "programs.targets.choices.Measure",
+        "ComplaintChannelEnum": "programs.inspections.choices.ComplaintChannel",
+        "ComplaintCategoryEnum": "programs.inspections.choices.ComplaintCategory",
+        "PostCategoryEnum": "programs.posts.choices.PostCategory",
+        "ItemResultEnum": "programs.inspections.choices.ItemResult",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

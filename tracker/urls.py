@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("programs.vouchers.api.urls")),
     path("", include("programs.entrepreneurship.api.urls")),
     path("", include("programs.reports.api.urls")),
+    path("", include("programs.inspections.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI and ReDoc, every file served by this service (SPECTACULAR_SETTINGS' SIDECAR).
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -59,7 +59,7 @@ def test_seed_speaks_the_configured_language_with_a_progress_bar(db, regions, se
     assert "已载入" in out.getvalue() and "新建演示账户" in out.getvalue()
     assert "人员：新增示例人员" in out.getvalue()
     bar = err.getvalue()
-    assert "载入初始数据" in bar and "8/8" in bar and "政策项目与资金发放" in bar
+    assert "载入初始数据" in bar and "9/9" in bar and "政策项目与资金发放" in bar
     # Demo users carry fictional real names, which the admin greets them with.
     clerk = User.objects.get(username="clerk_pingxiang")
     assert (clerk.last_name, clerk.first_name) == ("刘", "晓燕")

@@ -23,6 +23,7 @@ from seeds.accounts import DEMO_PASSWORD, seed_demo_accounts, seed_roles
 from seeds.beneficiaries import seed_beneficiaries
 from seeds.figures import seed_figures
 from seeds.funding import seed_funding
+from seeds.inspections import seed_inspections
 from seeds.posts import seed_posts
 from seeds.reference import seed_regions
 from seeds.vouchers import seed_vouchers
@@ -90,6 +91,7 @@ class Command(BaseCommand):
             (_("public-welfare posts"), lambda: seed_posts(out, factor=scale)),
             (_("training vouchers"), lambda: seed_vouchers(out)),
             (_("published figures"), lambda: seed_figures(out, scale=scale, progress=self.stderr._out)),
+            (_("inspections and findings"), lambda: seed_inspections(out)),
         ]
         with command_context("seed", source=Source.SEED):
             bar = tqdm(total=len(steps), desc=_("Seeding"), unit=_("step"), file=self.stderr._out)
