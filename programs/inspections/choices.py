@@ -122,6 +122,7 @@ class Concerns(models.TextChoices):
     BENEFICIARY = "beneficiary", _("Person")
     PERSONNEL_CHANGE = "personnel_change", _("Personnel change")
     FOLLOW_UP = "follow_up", _("Follow-up")
+    HOUSEHOLD = "household", _("Household")
     INSTITUTION = "institution", _("Training institution")
     VILLAGE = "village", _("Village")
     OTHER = "other", _("Other (free text)")

@@ -33,7 +33,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat, ExtractMonth, ExtractYear, Greatest, LPad
 
 from beneficiaries.choices import DeactivationReason, FollowUpStatus
-from beneficiaries.models import Beneficiary, FollowUp, GroupMembership
+from beneficiaries.households import relocated_households_without_employment, zero_employment_households
+from beneficiaries.models import Beneficiary, FollowUp, GroupMembership, Household
 from programs.funding.choices import LIVE_STATUSES, ProgramKind, Unit
 from programs.funding.models import Payment, Program
 from programs.inspections.checks import CheckContext, ComplianceRule, register_check
@@ -521,6 +522,29 @@ def unemployed_no_follow_up(ctx: CheckContext) -> QuerySet:
     )
 
 
+# -- households (beneficiaries.households owns the rules' queries) ---------------------------------
+
+
+def relocated_household_no_employment(ctx: CheckContext) -> QuerySet:
+    """Relocated households (易地扶贫搬迁) none of whose members is in work now: Xingtai's promise is at
+    least one member in stable employment per relocated household."""
+    households = relocated_households_without_employment(Household.objects.within(ctx.region_path))
+    return _rows(households, record="pk", region="region_id", path="region_path", number=F("number"))
+
+
+def zero_employment_household(ctx: CheckContext) -> QuerySet:
+    """Zero-employment households (零就业家庭) not yet cleared (动态清零): no member in work now."""
+    households = zero_employment_households(Household.objects.within(ctx.region_path))
+    return _rows(
+        households,
+        record="pk",
+        region="region_id",
+        path="region_path",
+        number=F("number"),
+        identified_on=F("zero_employment_identified_on"),
+    )
+
+
 RULES = (
     ComplianceRule(
         "POST_NO_CONTRACT",
@@ -665,6 +689,24 @@ RULES = (
         Concerns.FOLLOW_UP,
         unemployed_no_follow_up,
         rectification_zh="及时提供职业指导或职业介绍服务",
+    ),
+    ComplianceRule(
+        "RELOCATED_HOUSEHOLD_NO_EMPLOYMENT",
+        "易地扶贫搬迁户无一人就业",
+        "Relocated household with no member in work",
+        Severity.HIGH,
+        Concerns.HOUSEHOLD,
+        relocated_household_no_employment,
+        rectification_zh="落实搬迁户至少一人稳定就业",
+    ),
+    ComplianceRule(
+        "ZERO_EMPLOYMENT_HOUSEHOLD",
+        "零就业家庭未实现动态清零",
+        "Zero-employment household not yet cleared",
+        Severity.HIGH,
+        Concerns.HOUSEHOLD,
+        zero_employment_household,
+        rectification_zh="开发岗位托底安置，实现零就业家庭动态清零",
     ),
 )
 

@@ -256,6 +256,44 @@ def test_unemployed_no_follow_up(area, inspector, regions):
     assert concerned("UNEMPLOYED_NO_FOLLOW_UP") == {str(follow_up.pk)}
 
 
+# -- households -------------------------------------------------------------------------------------
+
+
+def test_household_rules_find_the_households_without_work_and_nothing_else(inspector, clerk, regions):
+    """In 芦溪县: a relocated household with a member in work (clean) and one without (violation); a
+    zero-employment household cleared (clean) and one not (violation); a plain household without work
+    is neither. Wuzhou's relocated household without work lies outside the run's region."""
+    from beneficiaries.households import household_create
+    from tests.figures_support import person_with_status
+
+    luxi, wuzhou = regions["360323"], regions["450400"]
+
+    def household(number, region, status, **flags):
+        person = person_with_status(region, status)
+        actor = clerk if region == luxi else None
+        if actor is None:
+            from tests.conftest import make_user
+            from tracker.accounts.choices import Role
+
+            actor = make_user("clerk_wuzhou_households", region, Role.CLERK)
+        return household_create(
+            actor=actor, number=number, region=region, members=[{"beneficiary": person}], **flags
+        )
+
+    household("R-OK", luxi, "employed_local", relocated=True)
+    relocated = household("R-BAD", luxi, "unemployed", relocated=True)
+    household("Z-OK", luxi, "public_welfare_post", zero_employment=True)
+    zero = household("Z-BAD", luxi, "unemployed", zero_employment=True)
+    household("PLAIN", luxi, "unemployed")
+    household("WZ", wuzhou, "unemployed", relocated=True)
+    rules = ["RELOCATED_HOUSEHOLD_NO_EMPLOYMENT", "ZERO_EMPLOYMENT_HOUSEHOLD"]
+    run(inspector, regions, rules, region="360000")
+    assert concerned("RELOCATED_HOUSEHOLD_NO_EMPLOYMENT") == {str(relocated.pk)}
+    assert concerned("ZERO_EMPLOYMENT_HOUSEHOLD") == {str(zero.pk)}
+    finding = Finding.objects.get(rule="ZERO_EMPLOYMENT_HOUSEHOLD")
+    assert finding.concerns == "household" and finding.evidence["number"] == "Z-BAD"
+
+
 # -- the run ------------------------------------------------------------------------------------------------
 
 
@@ -278,6 +316,8 @@ def test_every_listed_rule_is_registered():
         "POSSIBLE_DUPLICATE_PERSON",
         "MONITORING_STALE",
         "UNEMPLOYED_NO_FOLLOW_UP",
+        "RELOCATED_HOUSEHOLD_NO_EMPLOYMENT",
+        "ZERO_EMPLOYMENT_HOUSEHOLD",
     } <= codes
 
 
