@@ -205,6 +205,12 @@ def _report_overview(ctx: Context) -> list[Row]:
     return overview(ctx)
 
 
+def _full_seed(ctx: Context) -> list[Row]:
+    from benchmarks.cases_seed import full_seed
+
+    return full_seed(ctx)
+
+
 ALL: dict[str, Callable[[Context], list[Row]]] = {
     "beneficiary_import": beneficiary_import,
     "reads": _reads("read_cases"),
@@ -213,5 +219,6 @@ ALL: dict[str, Callable[[Context], list[Row]]] = {
     "verify": _reads("verify"),
     "post_subsidy_run": _posts_subsidy_run,
     "report_overview": _report_overview,
+    "full_seed": _full_seed,
     "check_run": check_run_case,
 }
