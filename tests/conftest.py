@@ -31,6 +31,33 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
         seed_roles()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_one_request_at_a_time() -> Any:
+    """On SQLite in memory the live server shares the test database's one connection with its
+    request threads; a browser loading a page asks for several things at once, and two requests on
+    that connection at once can hang both (seen in CI: two request threads blocked inside SQLite while
+    Selenium waited on a click). Serve requests one at a time there: Django's server then closes each
+    connection after its response, so the browser never waits on a kept-alive socket."""
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+
+    class SerialWSGIServer(WSGIServer):
+        def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
+            # LiveServerThread.run() already gives its own thread the shared connections.
+            super().__init__(*args, **kwargs)
+
+    original = LiveServerThread.server_class
+    LiveServerThread.server_class = SerialWSGIServer
+    try:
+        yield
+    finally:
+        LiveServerThread.server_class = original
+
+
 @pytest.fixture(autouse=True)
 def _reset_region_cache() -> None:
     from django.core.cache import cache
