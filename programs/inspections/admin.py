@@ -8,7 +8,10 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from programs.inspections.checks import check_rule
+from programs.inspections.choices import ItemCode
 from programs.inspections.models import (
     CheckRun,
     Complaint,
@@ -59,11 +62,21 @@ class InspectionItemAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(Finding)
 class FindingAdmin(ReadOnlyScopedAdmin):
-    list_display = ("id", "rule", "severity", "concerns", "concerns_id", "region", "status", "due_on")
+    list_display = ("id", "rule_title", "severity", "concerns", "concerns_id", "region", "status", "due_on")
     list_filter = ("status", "severity", "source", RegionSubtreeFilter)
     search_fields = ("rule", "description")
     list_select_related = ("region",)
     hidden = ("region_path",)
+
+    @admin.display(description=_("rule"), ordering="rule")
+    def rule_title(self, finding: Finding) -> str:
+        """The rule as a clerk reads it, never its code: a compliance rule's description in the page's
+        language, an inspection item's checklist label, or else the finding's own text."""
+        try:
+            return check_rule(finding.rule).description()
+        except KeyError:
+            labels = dict(ItemCode.choices)
+            return str(labels[finding.rule]) if finding.rule in labels else finding.description[:80]
 
 
 @admin.register(FindingStep)

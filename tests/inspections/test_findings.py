@@ -268,9 +268,11 @@ def test_the_unresolved_finding_per_rule_and_record_is_unique_for_checks(inspect
 
 def test_the_admin_lists_findings_in_scope_only(client, analyst, outsider, finding):
     client.force_login(analyst)
-    assert "labor_contract_signing" in client.get("/admin/inspections/finding/").content.decode()
+    listed = client.get("/admin/inspections/finding/").content.decode()
+    # The rule by its checklist label in the page's language, never its code.
+    assert "劳动合同签订" in listed and "labor_contract_signing" not in listed
     assert client.get(f"/admin/inspections/finding/{finding.pk}/change/").status_code == 200
     client.force_login(outsider)
     page = client.get("/admin/inspections/finding/")
-    assert page.status_code == 200 and "labor_contract_signing" not in page.content.decode()
+    assert page.status_code == 200 and "劳动合同签订" not in page.content.decode()
     assert client.get(f"/admin/inspections/finding/{finding.pk}/change/").status_code in (302, 404)
