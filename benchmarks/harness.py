@@ -102,6 +102,7 @@ def run_engine(engine: str, url: str, args: list[str]) -> list[Row]:
         "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "tracker.test_settings",
         "BENCH_ENGINE": engine,
+        "READ_STATEMENTS_CHECK": "false",
     }
     env.pop("DEBUG", None)
     try:

@@ -21,7 +21,7 @@ from beneficiaries.choices import (
     StatusSource,
 )
 from beneficiaries.models import Beneficiary, BeneficiaryGroup, FollowUp, GroupMembership, StatusChange
-from tracker.api.reads import GroupConcat, ReadColumn
+from tracker.api.reads import GroupConcat, ReadColumn, page_today
 from tracker.api.regions import RegionCodeField
 from tracker.api.serializers import TrackerModelSerializer, TrackerSerializer
 
@@ -194,7 +194,7 @@ class FollowUpSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     read_overdue = ReadColumn(
-        ("status", "due_on"), lambda row: row["status"] == "open" and row["due_on"] < timezone.localdate()
+        ("status", "due_on"), lambda row: row["status"] == "open" and row["due_on"] < page_today()
     )
 
     def get_overdue(self, obj: FollowUp) -> bool:

@@ -29,6 +29,7 @@ FLOORS = {
             "env",
             "planner",
             "db_routers",
+            "statements",
         ),
         0,
     ),

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
 from django.conf import settings
 from django.db.models import QuerySet
@@ -67,9 +65,6 @@ class ChangeEntryViewSet(ScopedViewSetMixin, ReadOnlyModelViewSet):
     serializer_class = ChangeEntrySerializer
     filterset_class = ChangeEntryFilterSet
     ordering_fields = ["id"]
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(
         parameters=[

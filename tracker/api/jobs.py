@@ -81,6 +81,7 @@ class JobViewSet(
     filterset_class = None
     ordering_fields = ["id"]
     action_roles = {"cancel": set(Role.values)}
+    compiled_reads = False  # get_queryset() reaps silent jobs first
 
     def get_queryset(self) -> Any:
         jobs_reap()  # a job whose worker went silent is queued again or failed, never "running" for ever

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
+from django.db import models, router
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import get_language
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +23,8 @@ from tracker.accounts.choices import Role
 from tracker.api.exceptions import PreconditionFailed
 from tracker.api.history import HistoryMixin
 from tracker.api.reads import ReadPlan, plan_for
+from tracker.scope import user_scope
+from tracker.statements import PageQuery, prepared_key, read, sentinel_for
 from tracker.transactions import door_transaction
 
 
@@ -46,6 +50,9 @@ class ScopedViewSetMixin:
     action_roles: dict[str, set[str]] = {}
     # Serializer used for input when it differs from the output one.
     write_serializer_class: Any = None
+    # Reads reuse their compiled SQL (tracker.api.statements); False where get_queryset() does more
+    # than build a query from what `shape_key` holds.
+    compiled_reads: bool = True
 
     def get_queryset(self) -> models.QuerySet:
         queryset = super().get_queryset()  # type: ignore[misc]
@@ -96,9 +103,33 @@ class ScopedViewSetMixin:
     def read_plan(self) -> ReadPlan:
         return plan_for(self.get_serializer_class())  # type: ignore[attr-defined]
 
+    def shape_key(self) -> tuple[Any, ...] | None:
+        """Everything this read's SQL may depend on besides its one variable (the detail's key or the
+        cursor's position): the view and its action, the serializer, the caller's scope, the
+        language and the day (e.g. the groups a person holds today). None (the ORM builds the read)
+        for a request with any query parameter but the page's own, whose filters are not in it."""
+        if not self.compiled_reads:
+            return None
+        allowed = ("cursor", "page_size") if self.action == "list" else ()  # type: ignore[attr-defined]
+        if any(name not in allowed for name in self.request.query_params):  # type: ignore[attr-defined]
+            return None
+        return (
+            type(self),
+            self.action,  # type: ignore[attr-defined]
+            self.get_serializer_class(),  # type: ignore[attr-defined]
+            user_scope(self.request.user),  # type: ignore[attr-defined]
+            get_language(),
+            timezone.localdate(),
+        )
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         plan = self.read_plan()
-        queryset = plan.values(self.filter_queryset(self.get_queryset()))  # type: ignore[attr-defined]
+
+        def build() -> models.QuerySet:
+            return plan.values(self.filter_queryset(self.get_queryset()))  # type: ignore[attr-defined]
+
+        key = self.shape_key()
+        queryset: Any = build() if key is None else PageQuery(key, build)
         page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]
         if page is None:
             return Response(plan.rows(list(queryset)))
@@ -106,22 +137,33 @@ class ScopedViewSetMixin:
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         plan = self.read_plan()
-        lookup = self.lookup_url_kwarg or self.lookup_field  # type: ignore[attr-defined]
+        lookup_field = self.lookup_field  # type: ignore[attr-defined]
+        raw = self.kwargs[self.lookup_url_kwarg or lookup_field]  # type: ignore[attr-defined]
+        model = self.queryset.model  # type: ignore[attr-defined]
+        versioned = any(f.name == "version" for f in model._meta.concrete_fields)
+        extra = ("version",) if versioned else ()
+
+        def build(value: Any) -> models.QuerySet:
+            queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
+            return plan.values(queryset.filter(**{lookup_field: value}), extra=extra)[:2]
+
+        field = model._meta.pk if lookup_field == "pk" else model._meta.get_field(lookup_field)
+        key = self.shape_key()
+        if not isinstance(field, (models.IntegerField, models.CharField, models.TextField)):
+            key = None
         try:  # as get_object_or_404: a value the key's type cannot hold is a 404, not an error
-            queryset = self.filter_queryset(self.get_queryset()).filter(  # type: ignore[attr-defined]
-                **{self.lookup_field: self.kwargs[lookup]}  # type: ignore[attr-defined]
-            )
-        except (TypeError, ValueError, DjangoValidationError):
+            if key is None:
+                queryset = build(raw)
+            else:
+                value = prepared_key(field, raw, router.db_for_read(model))
+        except (TypeError, ValueError, LookupError, DjangoValidationError):
             raise Http404 from None
-        versioned = any(f.name == "version" for f in queryset.model._meta.concrete_fields)
-        values = list(plan.values(queryset, extra=("version",) if versioned else ())[:2])
+        values = list(queryset) if key is None else read(key, build, value, sentinel_for(field))
         if len(values) != 1:
             raise Http404
         response = Response(plan.rows(values)[0])
         if versioned:
-            response["ETag"] = (
-                f'"{queryset.model._meta.label_lower}:{values[0]["id"]}:{values[0]["version"]}"'
-            )
+            response["ETag"] = f'"{model._meta.label_lower}:{values[0]["id"]}:{values[0]["version"]}"'
         return response
 
     def respond(self, instance: Any, status_code: int = status.HTTP_200_OK) -> Response:

@@ -1,0 +1,287 @@
+"""Compiled read statements: a list page's or a detail's SQL built by the ORM once per shape, then run
+as a prepared string with only its variable value substituted.
+
+Building a read through the ORM (scope filter, `values()` with the plan's lookups and annotations,
+ordering, the cursor's position, the slice) and compiling it cost more than running it: on a short
+page that was half of the request (issue 8's profile: `set_values`, `add_annotation`, `as_sql`). A
+read of the same shape (the same view, serializer, caller's scope, language, day and page shape)
+compiles to the same SQL with the same parameters, except one: the detail's key or the cursor's
+position. So the first read of a shape builds its queryset as before, compiles it with a sentinel
+in that place and keeps (SQL, parameters, where the sentinel sits, the columns' names and the ORM's
+converters); every later read of the shape substitutes its value and runs the string.
+
+What may make a shape's SQL differ is in its key (`ScopedViewSetMixin.shape_key` in
+tracker.api.viewsets): anything else a queryset depends on would be served stale. With `READ_STATEMENTS_CHECK` on (the test
+settings), every reuse also builds the ORM's queryset and fails loudly if its SQL or parameters
+differ, so the whole test suite holds the cache to the ORM.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, models, router
+from django.db.models.fields.json import KeyTransform
+
+Row = dict[str, Any]
+
+# Stand-ins compiled in the variable's place, found again among the compiled parameters. An
+# integer within every integer column's range (the ORM refuses to compile one that overflows).
+INT_SENTINEL = -2_000_000_017
+TEXT_SENTINEL = "\x1fstatement-sentinel\x1f"
+MAX_SHAPES = 2048
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One compiled read: `run(value)` answers the rows as `values()` would (names, converters)."""
+
+    model: type[models.Model]
+    sql: str | None  # None: the ORM found the result empty without a query (e.g. no scope)
+    params: tuple[Any, ...]
+    slots: tuple[int, ...]
+    names: tuple[str, ...]
+    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+
+    def bound(self, value: Any) -> list[Any]:
+        params = list(self.params)
+        for slot in self.slots:
+            params[slot] = value
+        return params
+
+    def run(self, value: Any = None) -> list[Row]:
+        if self.sql is None:
+            return []
+        connection = connections[router.db_for_read(self.model)]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, self.bound(value))
+            rows = cursor.fetchall()
+        names = self.names
+        if not self.converters:
+            return [dict(zip(names, row, strict=True)) for row in rows]
+        out = []
+        for raw in rows:
+            row = list(raw)
+            for position, converters, expression in self.converters:
+                value = row[position]
+                for converter in converters:
+                    value = converter(value, expression, connection)
+                row[position] = value
+            out.append(dict(zip(names, row, strict=True)))
+        return out
+
+
+def compile_statement(queryset: models.QuerySet, sentinel: Any = None) -> Statement | None:
+    """The statement of a `values()` queryset; None when its variable (the sentinel) does not sit in
+    exactly one parameter, or the queryset is not a plain values query (then it is not reused)."""
+    query = queryset.query
+    if query.selected:  # as ValuesIterable names the columns
+        names = tuple(query.selected)
+    else:
+        names = (*query.extra_select, *query.values_select, *query.annotation_select)
+    if not names or query.combinator or queryset._iterable_class is not models.query.ValuesIterable:
+        return None
+    compiler = query.get_compiler(using=queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return Statement(queryset.model, None, (), (), names, ())
+    params = tuple(params)
+    slots = tuple(
+        i
+        for i, param in enumerate(params)
+        if sentinel is not None and type(param) is type(sentinel) and param == sentinel
+    )
+    if (sentinel is None) != (not slots) or len(slots) > 1:
+        return None
+    if len(compiler.select) != len(names):
+        return None
+    converters = tuple(
+        (position, tuple(_faster(converter) for converter in found), expression)
+        for position, (found, expression) in compiler.get_converters(
+            [column for column, _, _ in compiler.select]
+        ).items()
+    )
+    return Statement(queryset.model, sql, params, slots, names, converters)
+
+
+def _json_from_db(value: Any, expression: Any, connection: Any) -> Any:
+    """JSONField.from_db_value decoding with orjson (the standard library's decoder cost a good
+    share of a page with JSON columns); what orjson refuses (NaN, integers beyond 64 bits) is decoded
+    as before."""
+    if value is None:
+        return value
+    if isinstance(expression, KeyTransform) and not isinstance(value, str):
+        return value
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+
+
+def _faster(converter: Callable[..., Any]) -> Callable[..., Any]:
+    owner = getattr(converter, "__self__", None)
+    if (
+        isinstance(owner, models.JSONField)
+        and owner.decoder is None
+        and getattr(converter, "__func__", None) is models.JSONField.from_db_value
+    ):
+        return _json_from_db
+    return converter
+
+
+class StatementCache:
+    """Statements by shape, least recently used dropped first; thread-safe."""
+
+    def __init__(self, size: int = MAX_SHAPES) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Statement | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> tuple[bool, Statement | None]:
+        with self._lock:
+            if key not in self._items:
+                return False, None
+            self._items.move_to_end(key)
+            return True, self._items[key]
+
+    def put(self, key: Hashable, statement: Statement | None) -> None:
+        with self._lock:
+            self._items[key] = statement
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+statements = StatementCache()
+
+
+def _check(statement: Statement, queryset: models.QuerySet, value: Any) -> None:
+    """READ_STATEMENTS_CHECK: the reused statement must be what the ORM compiles now."""
+    try:
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:
+        sql, params = None, ()
+    if statement.sql is None:
+        expected: tuple[Any, list[Any]] = (None, [])
+    else:
+        expected = (statement.sql, statement.bound(value))
+    if (sql, list(params)) != expected:
+        raise AssertionError(
+            f"a reused read statement differs from the ORM's: {expected!r} != {(sql, list(params))!r}"
+            " (a queryset depends on something its shape key does not hold)"
+        )
+
+
+def read(
+    key: Hashable,
+    build: Callable[[Any], models.QuerySet],
+    value: Any = None,
+    sentinel: Any = None,
+) -> list[Row]:
+    """The rows of `build(value)` (a values queryset), through the statement of its shape `key`.
+    `build(sentinel)` is compiled on the shape's first read; a shape whose statement cannot be
+    reused runs through the ORM every time."""
+    found, statement = statements.get(key)
+    if not found:
+        statement = compile_statement(build(sentinel), sentinel)
+        statements.put(key, statement)
+    if statement is None:
+        return list(build(value))
+    if getattr(settings, "READ_STATEMENTS_CHECK", False):
+        _check(statement, build(value), value)
+    return statement.run(value)
+
+
+class PageQuery:
+    """What DRF's cursor paginator does to a list's queryset (order by, filter by the position,
+    slice, iterate), recorded as the page's shape and answered through `read()`. It stands in for
+    the values queryset the view would otherwise build, which `build()` still gives on a shape's
+    first page."""
+
+    def __init__(
+        self,
+        key: Hashable,
+        build: Callable[[], models.QuerySet],
+        ops: tuple[Any, ...] = (),
+        position: Any = None,
+    ) -> None:
+        self.key, self.build, self.ops, self.position = key, build, ops, position
+
+    def order_by(self, *fields: str) -> PageQuery:
+        return PageQuery(self.key, self.build, (*self.ops, ("order_by", fields)), self.position)
+
+    def filter(self, **kwargs: Any) -> PageQuery:
+        ((lookup, value),) = kwargs.items()
+        if self.position is not None or not lookup.endswith(("__lt", "__gt")):
+            raise TypeError(f"PageQuery.filter: one cursor position only, not {lookup}")
+        return PageQuery(self.key, self.build, (*self.ops, ("filter", lookup)), int(value))
+
+    def __getitem__(self, item: slice) -> PageQuery:
+        if not isinstance(item, slice) or item.step is not None:
+            raise TypeError("PageQuery: a page is a slice")
+        return PageQuery(self.key, self.build, (*self.ops, ("slice", item.start, item.stop)), self.position)
+
+    def _queryset(self, position: Any) -> models.QuerySet:
+        queryset = self.build()
+        for op in self.ops:
+            if op[0] == "order_by":
+                queryset = queryset.order_by(*op[1])
+            elif op[0] == "filter":
+                queryset = queryset.filter(**{op[1]: position})
+            else:
+                queryset = queryset[op[1] : op[2]]
+        return queryset
+
+    def rows(self) -> list[Row]:
+        sentinel = INT_SENTINEL if self.position is not None else None
+        return read((self.key, self.ops), self._queryset, self.position, sentinel)
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.rows())
+
+
+def sentinel_for(field: models.Field) -> Any:
+    return INT_SENTINEL if isinstance(field, models.IntegerField) else TEXT_SENTINEL
+
+
+def prepared_key(field: models.Field, raw: Any, alias: str) -> Any:
+    """A detail's URL value as the ORM would pass it to the database for `field = raw`; raises
+    ValueError (or TypeError, ValidationError) where the ORM would, and LookupError where the ORM
+    would find nothing without asking (an integer beyond the column's range)."""
+    connection = connections[alias]
+    value = field.get_prep_value(raw)
+    if isinstance(field, models.IntegerField):
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise LookupError(raw)
+    elif not isinstance(field, (models.CharField, models.TextField)):
+        raise TypeError(f"no compiled detail read by a {type(field).__name__}")
+    return field.get_db_prep_value(value, connection, prepared=True)
+
+
+__all__: Sequence[str] = [
+    "PageQuery",
+    "Statement",
+    "StatementCache",
+    "compile_statement",
+    "prepared_key",
+    "read",
+    "sentinel_for",
+    "statements",
+]
