@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from beneficiaries.choices import FollowUpStatus, Gender
 from beneficiaries.models import ID_NUMBER_PURPOSE, Beneficiary, GroupMembership, StatusChange
+from tracker.statements import read_by_id
 
 
 def memberships_on(on: dt.date) -> Q:
@@ -49,9 +50,18 @@ def status_change_on(*, beneficiary: Beneficiary, on: dt.date) -> StatusChange |
 
 
 def beneficiary_status_on(*, beneficiary: Beneficiary, on: dt.date) -> str:
-    """The employment status code on a date ('' when none was recorded by then). One query."""
-    change = status_change_on(beneficiary=beneficiary, on=on)
-    return change.status if change is not None else ""
+    """The employment status code on a date ('' when none was recorded by then). One query, through
+    its compiled statement (one per date)."""
+    rows = read_by_id(
+        ("status_on", on),
+        lambda pk: (
+            StatusChange.objects.filter(beneficiary_id=pk, effective_on__lte=on)
+            .order_by("-effective_on", "-id")
+            .values("status")[:1]
+        ),
+        beneficiary.pk,
+    )
+    return rows[0]["status"] if rows else ""
 
 
 def beneficiaries_with_status_on(*, status: str, on: dt.date, queryset: QuerySet | None = None) -> QuerySet:

@@ -42,7 +42,7 @@ from beneficiaries.api.serializers import (
 from beneficiaries.file_sections import file_sections
 from beneficiaries.filtersets import BeneficiaryFilterSet, FollowUpFilterSet
 from beneficiaries.models import Beneficiary, BeneficiaryGroup, FollowUp, GroupMembership, StatusChange
-from beneficiaries.selectors import status_change_on
+from beneficiaries.selectors import beneficiary_status_on
 from tracker.accounts.choices import Role
 from tracker.api.exceptions import problem_response
 from tracker.api.history import HistoryMixin
@@ -219,9 +219,8 @@ class BeneficiaryViewSet(TrackerModelViewSet):
     def file(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """One person, one file: every registered section (this app's and later apps'), plus the
         employment status as of `as_of`."""
-        beneficiary = self.get_object()
+        beneficiary = self.read_object()
         as_of = _as_of(request) or timezone.localdate()
-        change = status_change_on(beneficiary=beneficiary, on=as_of)
         sections = [
             {"key": s.key, "title": str(s.title), "data": s.provider(beneficiary, request.user)}
             for s in file_sections()
@@ -230,7 +229,7 @@ class BeneficiaryViewSet(TrackerModelViewSet):
             {
                 "id": beneficiary.pk,
                 "as_of": as_of.isoformat(),
-                "status_as_of": change.status if change else "",
+                "status_as_of": beneficiary_status_on(beneficiary=beneficiary, on=as_of),
                 "sections": sections,
             }
         )

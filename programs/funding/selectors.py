@@ -24,6 +24,7 @@ from programs.funding.models import Payment, Program
 from programs.funding.rules import OtherPayment, PaymentFacts, budget_year
 from tracker.regions.models import Region, designations_for_paths
 from tracker.scope import path_within, user_scope
+from tracker.statements import read_by_id
 
 # Rows per IN (...) list: well under SQLite's variable limit, so a batch of any size costs a
 # constant number of queries per chunk.
@@ -96,26 +97,42 @@ def payments_for_list() -> QuerySet[Payment]:
 
 def payments_for_file(beneficiary: Any, user: Any) -> list[dict[str, Any]]:
     """The "subsidies received" section of a person's file: every payment to them or for them,
-    newest first (one query), amounts as strings."""
-    rows = (
-        Payment.objects.visible_to(user)
-        .filter(beneficiary=beneficiary)
-        .select_related("program", "fund_source")
-        .order_by("-period_start", "-id")[:500]
+    newest first (one query, through its compiled statement), amounts as strings."""
+    rows = read_by_id(
+        ("file.payments", user_scope(user)),
+        lambda pk: (
+            Payment.objects.visible_to(user)
+            .filter(beneficiary_id=pk)
+            .order_by("-period_start", "-id")
+            .values(
+                "id",
+                "program__code",
+                "program__name_zh",
+                "payee_kind",
+                "period_start",
+                "period_end",
+                "quantity",
+                "amount",
+                "fund_source__code",
+                "status",
+                "paid_at",
+            )[:500]
+        ),
+        beneficiary.pk,
     )
     return [
         {
-            "id": p.pk,
-            "program": p.program.code,
-            "program_name": p.program.name_zh,
-            "payee_kind": p.payee_kind,
-            "period_start": p.period_start.isoformat(),
-            "period_end": p.period_end.isoformat(),
-            "quantity": str(p.quantity),
-            "amount": str(p.amount),
-            "fund_source": p.fund_source.code if p.fund_source_id else None,
-            "status": p.status,
-            "paid_at": p.paid_at.isoformat() if p.paid_at else None,
+            "id": p["id"],
+            "program": p["program__code"],
+            "program_name": p["program__name_zh"],
+            "payee_kind": p["payee_kind"],
+            "period_start": p["period_start"].isoformat(),
+            "period_end": p["period_end"].isoformat(),
+            "quantity": str(p["quantity"]),
+            "amount": str(p["amount"]),
+            "fund_source": p["fund_source__code"],
+            "status": p["status"],
+            "paid_at": p["paid_at"].isoformat() if p["paid_at"] else None,
         }
         for p in rows
     ]

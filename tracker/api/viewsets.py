@@ -120,51 +120,69 @@ class ScopedViewSetMixin:
             user_scope(self.request.user),  # type: ignore[attr-defined]
             get_language(),
             timezone.localdate(),
+            getattr(self, "queryset_for_update", False),
         )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         plan = self.read_plan()
 
-        def build() -> models.QuerySet:
-            return plan.values(self.filter_queryset(self.get_queryset()))  # type: ignore[attr-defined]
+        def base() -> models.QuerySet:
+            return self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
 
-        key = self.shape_key()
-        queryset: Any = build() if key is None else PageQuery(key, build)
+        queryset = PageQuery(self.shape_key(), base, plan.values)
         page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]
         if page is None:
             return Response(plan.rows(list(queryset)))
         return self.get_paginated_response(plan.rows(page))  # type: ignore[attr-defined]
 
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        plan = self.read_plan()
+    def _detail_rows(self, build: Callable[[Any], models.QuerySet], tag: str) -> list[dict[str, Any]]:
+        """The rows of `build(<the URL's lookup value>)` (a values queryset of at most two rows),
+        through the compiled statement of this read's shape; a value the key's field cannot hold is a
+        404, as get_object_or_404 makes it."""
         lookup_field = self.lookup_field  # type: ignore[attr-defined]
         raw = self.kwargs[self.lookup_url_kwarg or lookup_field]  # type: ignore[attr-defined]
         model = self.queryset.model  # type: ignore[attr-defined]
-        versioned = any(f.name == "version" for f in model._meta.concrete_fields)
-        extra = ("version",) if versioned else ()
-
-        def build(value: Any) -> models.QuerySet:
-            queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
-            return plan.values(queryset.filter(**{lookup_field: value}), extra=extra)[:2]
-
         field = model._meta.pk if lookup_field == "pk" else model._meta.get_field(lookup_field)
         key = self.shape_key()
         if not isinstance(field, (models.IntegerField, models.CharField, models.TextField)):
             key = None
-        try:  # as get_object_or_404: a value the key's type cannot hold is a 404, not an error
+        try:
             if key is None:
                 queryset = build(raw)
             else:
                 value = prepared_key(field, raw, router.db_for_read(model))
         except (TypeError, ValueError, LookupError, DjangoValidationError):
             raise Http404 from None
-        values = list(queryset) if key is None else read(key, build, value, sentinel_for(field))
+        return list(queryset) if key is None else read((*key, tag), build, value, sentinel_for(field))
+
+    def _lookup(self, value: Any) -> models.QuerySet:
+        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
+        return queryset.filter(**{self.lookup_field: value})  # type: ignore[attr-defined]
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        plan = self.read_plan()
+        model = self.queryset.model  # type: ignore[attr-defined]
+        versioned = any(f.name == "version" for f in model._meta.concrete_fields)
+        extra = ("version",) if versioned else ()
+        values = self._detail_rows(lambda value: plan.values(self._lookup(value), extra=extra)[:2], "detail")
         if len(values) != 1:
             raise Http404
         response = Response(plan.rows(values)[0])
         if versioned:
             response["ETag"] = f'"{model._meta.label_lower}:{values[0]["id"]}:{values[0]["version"]}"'
         return response
+
+    def read_object(self) -> Any:
+        """get_object() for a read-only action: the record's own row (no related rows joined), read
+        through the compiled statement of the action's shape."""
+        model = self.queryset.model  # type: ignore[attr-defined]
+        names = [f.attname for f in model._meta.concrete_fields]
+        values = self._detail_rows(lambda value: self._lookup(value).values(*names)[:2], "object")
+        if len(values) != 1:
+            raise Http404
+        instance = model.from_db(router.db_for_read(model), names, [values[0][n] for n in names])
+        self.check_object_permissions(self.request, instance)  # type: ignore[attr-defined]
+        return instance
 
     def respond(self, instance: Any, status_code: int = status.HTTP_200_OK) -> Response:
         serializer = self.get_serializer(instance)  # type: ignore[attr-defined]

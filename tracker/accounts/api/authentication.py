@@ -44,10 +44,21 @@ def _query(vendor: str) -> str:
     return _sql[vendor]
 
 
+_converters: dict[tuple[str, Any], tuple[Any, list[Any]]] = {}
+
+
 def _convert(field: Any, value: Any) -> Any:
-    """What the ORM would make of a column's raw value (SQLite keeps datetimes as text)."""
-    column = field.get_col(field.model._meta.db_table)
-    for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+    """What the ORM would make of a column's raw value (SQLite keeps datetimes as text); the
+    converters of each column looked up once per engine, not on every request."""
+    key = (connection.vendor, field)
+    if key not in _converters:
+        column = field.get_col(field.model._meta.db_table)
+        _converters[key] = (
+            column,
+            connection.ops.get_db_converters(column) + field.get_db_converters(connection),
+        )
+    column, converters = _converters[key]
+    for converter in converters:
         value = converter(value, column, connection)
     return value
 
