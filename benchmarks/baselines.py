@@ -855,3 +855,128 @@ def program(request: HttpRequest, cursor: Any, user_id: int, scope: str | None, 
     response = render(_program(row))
     response["ETag"] = f'"funding.program:{row[0]}:{row[31]}"'
     return response
+
+
+# -- public-welfare posts ---------------------------------------------------------------------------
+
+# `filled` (positions held today) as a correlated count in the page's own query; the API reads it
+# with a second query for the page (PostSerializer.read_filled, a PageColumn).
+POST_SQL = """
+SELECT p.id, r.code, r.name_zh, p.employing_unit, e.id, e.name, e.uscc, p.category, p.urban_rural,
+       p.title, p.duties, p.headcount,
+       (SELECT COUNT(*) FROM posts_assignment a WHERE a.post_id = p.id AND a.start_date <= %s
+        AND (a.end_date IS NULL OR a.end_date >= %s)),
+       p.monthly_standard, pr.code, p.opened_on, p.closed_on, p.status, p.justification, p.version
+FROM posts_post p
+JOIN regions_region r ON r.id = p.region_id
+LEFT JOIN funding_employer e ON e.id = p.employer_id
+JOIN funding_program pr ON pr.id = p.program_id
+"""
+
+
+def _post(row: Sequence[Any]) -> dict[str, Any]:
+    return {
+        "id": row[0],
+        "region": row[1],
+        "region_name": row[2],
+        "employing_unit": row[3],
+        "employer": None if row[4] is None else {"id": row[4], "name": row[5], "uscc": row[6]},
+        "category": row[7],
+        "urban_rural": row[8],
+        "title": row[9],
+        "duties": row[10],
+        "headcount": row[11],
+        "filled": row[12],
+        "monthly_standard": money(row[13]),
+        "program": row[14],
+        "opened_on": day(row[15]),
+        "closed_on": day(row[16]),
+        "status": row[17],
+        "justification": row[18],
+        "version": row[19],
+    }
+
+
+@view
+def posts(request: HttpRequest, cursor: Any, user_id: int, scope: str | None) -> Any:
+    page = Page(request)
+    # Scoped by the post's own stored region path (tracker.scope: Post.scope_path_field).
+    where, params = scope_sql("p.region_path", scope)
+    after, after_params = page.where("p.id")
+    today = _today()
+    cursor.execute(
+        f"{POST_SQL} WHERE {where}{after} ORDER BY p.id DESC LIMIT %s",
+        [today, today, *params, *after_params, page.size + 1],
+    )
+    return page.envelope(_dicts(cursor, _post))
+
+
+@view
+def post(request: HttpRequest, cursor: Any, user_id: int, scope: str | None, pk: int) -> Any:
+    where, params = scope_sql("p.region_path", scope)
+    today = _today()
+    cursor.execute(f"{POST_SQL} WHERE p.id = %s AND {where}", [today, today, pk, *params])
+    row = cursor.fetchone()
+    if row is None:
+        return not_found()
+    response = render(_post(row))
+    response["ETag"] = f'"posts.post:{row[0]}:{row[19]}"'
+    return response
+
+
+ASSIGNMENT_SQL = """
+SELECT a.id, a.post_id, po.title, r.code, b.id, b.name, b.id_number_masked, a.start_date, a.end_date,
+       a.end_reason, a.contract_kind, a.contract_number, a.contract_signed_on, a.contract_from,
+       a.contract_to, a.urban_employee_insured, a.payee_account_kind, a.payee_account_masked, a.version
+FROM posts_assignment a
+JOIN posts_post po ON po.id = a.post_id
+JOIN regions_region r ON r.id = a.region_id
+JOIN beneficiaries_beneficiary b ON b.id = a.beneficiary_id
+"""
+
+
+def _assignment(row: Sequence[Any]) -> dict[str, Any]:
+    return {
+        "id": row[0],
+        "post": row[1],
+        "post_title": row[2],
+        "region": row[3],
+        "beneficiary": {"id": row[4], "name": row[5], "id_number_masked": row[6]},
+        "start_date": day(row[7]),
+        "end_date": day(row[8]),
+        "end_reason": row[9],
+        "contract_kind": row[10],
+        "contract_number": row[11],
+        "contract_signed_on": day(row[12]),
+        "contract_from": day(row[13]),
+        "contract_to": day(row[14]),
+        "urban_employee_insured": flag(row[15]),
+        "payee_account_kind": row[16],
+        "payee_account": row[17],
+        "version": row[18],
+    }
+
+
+@view
+def post_assignments(request: HttpRequest, cursor: Any, user_id: int, scope: str | None) -> Any:
+    page = Page(request)
+    # Scoped by the holding's own stored region path (the post's, copied; Assignment.scope_path_field).
+    where, params = scope_sql("a.region_path", scope)
+    after, after_params = page.where("a.id")
+    cursor.execute(
+        f"{ASSIGNMENT_SQL} WHERE {where}{after} ORDER BY a.id DESC LIMIT %s",
+        [*params, *after_params, page.size + 1],
+    )
+    return page.envelope(_dicts(cursor, _assignment))
+
+
+@view
+def post_assignment(request: HttpRequest, cursor: Any, user_id: int, scope: str | None, pk: int) -> Any:
+    where, params = scope_sql("a.region_path", scope)
+    cursor.execute(f"{ASSIGNMENT_SQL} WHERE a.id = %s AND {where}", [pk, *params])
+    row = cursor.fetchone()
+    if row is None:
+        return not_found()
+    response = render(_assignment(row))
+    response["ETag"] = f'"posts.assignment:{row[0]}:{row[18]}"'
+    return response

@@ -10,6 +10,16 @@ issued at or above the payee's region, lifecycle fields filled for each status, 
 for each reversed payment, the current status denormalised from the latest status change, a
 follow-up for each move from employment into unemployment).
 
+Public-welfare posts (1.0: 5,000 posts, 10,000 holdings), appended last so the data before them is
+the same as without them: posts in the generated villages, paid by the province's or city's
+public-welfare post program, employed by the village committee or by an employer of the county, with
+a standard within the program's bounds; holdings by active residents of the post's village (those in
+the program's groups first: there are fewer of them than holdings, so the others hold too), each
+person once (one post at a time), within the post's open period and headcount, a chain of holders per
+position (ended ones with an end reason, the last one open unless the post is closed), most with a
+contract signed before the start and a payee account. The holders' status histories and the
+personnel changes the services would write beside a hire are not generated.
+
 Regions: the seeded GB/T 2260 tree plus generated counties (ten under each seeded city), each with
 a township and three villages, so a county holds well under 1% of the country. People live in the
 villages, spread evenly, so every county has about the same share of people and payments.
@@ -29,6 +39,8 @@ D = decimal.Decimal
 
 PEOPLE = 110_000
 PAYMENTS = 200_000
+POSTS = 5_000
+ASSIGNMENTS = 10_000
 COUNTIES_PER_CITY = 10
 VILLAGES_PER_COUNTY = 3
 CHUNK = 20_000
@@ -156,6 +168,151 @@ def _users(data: Dataset) -> None:
         data.tokens[username] = Token.objects.create(user=user).key
 
 
+POST_CATEGORIES = [
+    ("cleaning", "保洁"),
+    ("security", "治安巡逻"),
+    ("greening", "绿化管护"),
+    ("forest_ranger", "护林"),
+    ("water", "水利设施管护"),
+    ("other_rural", "乡村公益服务"),
+]
+END_REASONS = ["resigned", "found_other_job", "term_expired", "dismissed", "other"]
+
+
+def _posts(
+    rnd: random.Random,
+    scale: float,
+    *,
+    villages: list[Any],
+    programs: list[Any],
+    employers_by_county: dict[int, list[Any]],
+    county_of_village: dict[int, Any],
+    today: dt.date,
+) -> None:
+    """Public-welfare posts in the generated villages and their holdings (module docstring)."""
+    from beneficiaries.models import Beneficiary, GroupMembership
+    from programs.posts.models import Assignment, Post
+    from programs.posts.payee_accounts import store_account
+    from tracker.changelog.services import tracked_bulk_create
+
+    posts_total = max(50, int(POSTS * scale))
+    holdings_total = max(100, int(ASSIGNMENTS * scale))
+    # The public-welfare post program of the village's city, else of its province.
+    post_programs = {p.region.path: p for p in programs if p.kind == "public_welfare_post"}
+
+    def program_for(village: Any) -> Any:
+        codes = [code for code in village.path.split("/") if code]
+        for n in range(len(codes) - 1, 0, -1):
+            found = post_programs.get("/".join(codes[:n]) + "/")
+            if found is not None:
+                return found
+        raise LookupError(f"no public-welfare post program above {village.path}")
+
+    posts = []
+    for i in range(posts_total):
+        village = villages[(i * 7919) % len(villages)]
+        county = county_of_village[village.pk]
+        program = program_for(village)
+        category, label = POST_CATEGORIES[i % len(POST_CATEGORIES)]
+        opened = dt.date(2021, 1, 1) + dt.timedelta(days=rnd.randrange(1400))
+        roll = rnd.random()
+        status, closed = "open", None
+        if roll < 0.08:
+            status = "closed"
+            closed = min(opened + dt.timedelta(days=rnd.randrange(365, 1100)), today - dt.timedelta(days=1))
+        elif roll < 0.15:
+            status = "suspended"
+        employer = None
+        if i % 5 == 4 and employers_by_county.get(county.pk):
+            employer = rnd.choice(employers_by_county[county.pk])
+        posts.append(
+            Post(
+                region=village,
+                employing_unit="employer" if employer else "village_committee",
+                employer=employer,
+                category=category,
+                urban_rural="rural" if i % 6 else "urban",
+                title=f"{village.name_zh}{label}岗{i % 9 + 1}",
+                duties=f"负责本村{label}工作" if i % 4 else "",
+                headcount=rnd.choices((1, 2, 3), (6, 3, 1))[0],
+                monthly_standard=D(rnd.choice((800, 1000, 1200, 1500, 1800))) + D(rnd.choice((0, 50, "0.5"))),
+                program=program,
+                opened_on=opened,
+                closed_on=closed,
+                status=status,
+                justification=f"{village.name_zh}{label}需要专人负责（因事设岗）",
+            )
+        )
+    posts = tracked_bulk_create(Post, posts)
+
+    # Holders: active residents of the post's village, those in the program's groups first.
+    # (Every membership open today began by 2021-01-01, before any post opens.)
+    codes_of: dict[int, set[str]] = {}
+    for pk, code in GroupMembership.objects.filter(valid_to__isnull=True).values_list(
+        "beneficiary_id", "group__code"
+    ):
+        codes_of.setdefault(pk, set()).add(code)
+    pools: dict[int, list[int]] = {}
+    for pk, region_id in (
+        Beneficiary.objects.filter(active=True).order_by("pk").values_list("pk", "region_id")
+    ):
+        pools.setdefault(region_id, []).append(pk)
+    by_pk = {v.pk: v for v in villages}
+    for region_id, pool in pools.items():
+        wanted = set(program_for(by_pk[region_id]).eligible_groups)
+        rnd.shuffle(pool)
+        pool.sort(key=lambda pk: not codes_of.get(pk, set()) & wanted)  # stable: eligible first
+        pool.reverse()  # taken with pop(), from the end
+
+    # The posts in random order, so the few left vacant when the holdings run out are spread too.
+    holdings = []
+    for post in rnd.sample(posts, len(posts)):
+        if len(holdings) >= holdings_total:
+            break
+        pool = pools.get(post.region_id, [])
+        last_day = post.closed_on or today - dt.timedelta(days=1)
+        for _slot in range(post.headcount):
+            count = rnd.choices((0, 1, 2, 3), (5, 60, 25, 10))[0]
+            start = post.opened_on + dt.timedelta(days=rnd.randrange(60))
+            for n in range(count):
+                if len(holdings) >= holdings_total or not pool or start > last_day:
+                    break
+                last = n == count - 1
+                end = None
+                if not last or post.closed_on is not None:
+                    end = min(start + dt.timedelta(days=rnd.randrange(120, 720)), last_day)
+                contract = rnd.random() < 0.85
+                kind = ("labour_contract", "service_agreement")[len(holdings) % 2] if contract else ""
+                account = rnd.random() < 0.7
+                account_kind = ("bank_card", "social_security_card")[len(holdings) % 2] if account else ""
+                stored = store_account(f"6217{len(holdings) + 10**14:015d}" if account else "")
+                holdings.append(
+                    Assignment(
+                        post=post,
+                        beneficiary_id=pool.pop(),
+                        region_id=post.region_id,
+                        start_date=start,
+                        end_date=end,
+                        end_reason=rnd.choice(END_REASONS) if end else "",
+                        contract_kind=kind,
+                        contract_number=f"GYGW{post.pk:06d}-{n + 1}" if contract else "",
+                        contract_signed_on=start - dt.timedelta(days=rnd.randrange(6)) if contract else None,
+                        contract_from=start if contract else None,
+                        contract_to=start + dt.timedelta(days=364) if contract else None,
+                        urban_employee_insured=post.urban_rural == "urban" and rnd.random() < 0.2,
+                        payee_account_kind=account_kind,
+                        payee_account_encrypted=stored.encrypted,
+                        payee_account_hash=stored.hash,
+                        payee_account_masked=stored.masked,
+                    )
+                )
+                if end is None:
+                    break
+                start = end + dt.timedelta(days=1 + rnd.randrange(45))
+    tracked_bulk_create(Assignment, holdings)
+    _log(f"{len(posts):,} posts, {len(holdings):,} holdings")
+
+
 def build(scale: float, seed: int = 20211130) -> Dataset:
     """Write the data set; returns what the cases need (users, tokens, the timed county)."""
     from django.db import transaction
@@ -172,6 +329,7 @@ def build(scale: float, seed: int = 20211130) -> Dataset:
         StatusChange,
     )
     from programs.funding.models import Employer, FundSource, Payment, Program, TrainingInstitution
+    from programs.posts.models import Assignment, Post
     from seeds.beneficiaries import seed_beneficiary_groups
     from seeds.factories.funding import make_uscc
     from tracker.changelog.context import Source, command_context
@@ -467,6 +625,16 @@ def build(scale: float, seed: int = 20211130) -> Dataset:
                 written += len(reversals)
             _log(f"{written:,} payments")
 
+        _posts(
+            random.Random(seed + 1),
+            scale,
+            villages=villages,
+            programs=programs,
+            employers_by_county=employers_by_county,
+            county_of_village=county_of_village,
+            today=today,
+        )
+
     data.counts = {
         "regions": Region.objects.count(),
         "people": Beneficiary.objects.count(),
@@ -478,6 +646,8 @@ def build(scale: float, seed: int = 20211130) -> Dataset:
         "change_entries": ChangeEntry.objects.count(),
         "county_payments": Payment.objects.filter(region__path__startswith=data.county.path).count(),
         "county_people": Beneficiary.objects.filter(region__path__startswith=data.county.path).count(),
+        "posts": Post.objects.count(),
+        "post_assignments": Assignment.objects.count(),
     }
     data.seconds = time.perf_counter() - started
     _log(f"built in {data.seconds:.0f} s: {data.counts}")

@@ -46,6 +46,8 @@ LISTS = [
     ("audit/changes", "audit/changes/", "changelog.ChangeEntry"),
     ("regions", "regions/", "regions.Region"),
     ("programs", "programs/", "funding.Program"),
+    ("posts", "posts/", "posts.Post"),
+    ("post-assignments", "post-assignments/", "posts.Assignment"),
 ]
 
 
@@ -196,6 +198,7 @@ def _row(case: str, engine: str, api: float, base: float, size: int, note: str =
 def read_cases(ctx: Context) -> list[Row]:
     from beneficiaries.models import Beneficiary, FollowUp
     from programs.funding.models import Payment, Program
+    from programs.posts.models import Assignment, Post
     from tracker.changelog.entries import ChangeEntry
     from tracker.regions.models import Region
 
@@ -226,6 +229,8 @@ def read_cases(ctx: Context) -> list[Row]:
         ("detail change entry", f"audit/changes/{middle(ChangeEntry.objects.visible_to(user))}/", ""),
         ("detail region", f"regions/{village[village.count() // 2]}/", ""),
         ("detail program", f"programs/{middle(Program.objects.all())}/", ""),
+        ("detail post", f"posts/{middle(Post.objects.all())}/", ""),
+        ("detail post assignment", f"post-assignments/{middle(Assignment.objects.all())}/", ""),
     ]
     rows = []
     for case, path, query in cases:

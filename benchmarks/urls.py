@@ -20,6 +20,10 @@ bench = [
     path("regions/<str:code>/", baselines.region),
     path("programs/", baselines.programs),
     path("programs/<int:pk>/", baselines.program),
+    path("posts/", baselines.posts),
+    path("posts/<int:pk>/", baselines.post),
+    path("post-assignments/", baselines.post_assignments),
+    path("post-assignments/<int:pk>/", baselines.post_assignment),
 ]
 
 urlpatterns = [*app_urls, path("bench/v1/", include(bench))]

@@ -87,6 +87,19 @@ def filled_for_posts(post_ids: Sequence[int], on: dt.date | None = None) -> dict
     return dict(rows)
 
 
+def filled_today_annotation() -> dict[str, Any]:
+    """`filled_today`: positions held today, as a subquery of each post's row (a list page's posts
+    counted in the page's own query, not a second one)."""
+    held = (
+        Assignment.objects.filter(held_on(timezone.localdate()), post_id=OuterRef("pk"))
+        .order_by()
+        .values("post_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return {"filled_today": Coalesce(Subquery(held, output_field=IntegerField()), Value(0))}
+
+
 def post_periods(
     post: Post, *, exclude: Iterable[int] = ()
 ) -> list[tuple[int, tuple[dt.date, dt.date | None]]]:

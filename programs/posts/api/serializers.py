@@ -38,8 +38,8 @@ from programs.posts.models import (
     PostStandard,
     SubsidyRun,
 )
-from programs.posts.selectors import filled_for_posts
-from tracker.api.reads import PageColumn, ReadColumn
+from programs.posts.selectors import filled_for_posts, filled_today_annotation
+from tracker.api.reads import ReadColumn
 from tracker.api.regions import RegionCodeField
 from tracker.api.serializers import TrackerModelSerializer, TrackerSerializer
 
@@ -121,7 +121,9 @@ class PostSerializer(TrackerModelSerializer):
         ]
         read_only_fields = fields
 
-    read_filled = PageColumn(filled_for_posts, default=lambda: 0)
+    read_filled = ReadColumn(
+        ("filled_today",), lambda row: row["filled_today"], annotate=filled_today_annotation
+    )
 
     def get_filled(self, obj: Post) -> int:
         return filled_for_posts([obj.pk]).get(obj.pk, 0)
