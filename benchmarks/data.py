@@ -14,8 +14,8 @@ Public-welfare posts (1.0: 5,000 posts, 10,000 holdings), appended last so the d
 the same as without them: posts in the generated villages, paid by the province's or city's
 public-welfare post program, employed by the village committee or by an employer of the county, with
 a standard within the program's bounds; holdings by active residents of the post's village (those in
-the program's groups first: there are fewer of them than holdings, so the others hold too), each
-person once (one post at a time), within the post's open period and headcount, a chain of holders per
+the program's groups first; there are fewer of them than holdings, so the others join the program's
+first group the day their holding starts), each person once (one post at a time), within the post's open period and headcount, a chain of holders per
 position (ended ones with an end reason, the last one open unless the post is closed), most with a
 contract signed before the start and a payee account. The holders' status histories and the
 personnel changes the services would write beside a hire are not generated.
@@ -190,7 +190,7 @@ def _posts(
     today: dt.date,
 ) -> None:
     """Public-welfare posts in the generated villages and their holdings (module docstring)."""
-    from beneficiaries.models import Beneficiary, GroupMembership
+    from beneficiaries.models import Beneficiary, BeneficiaryGroup, GroupMembership
     from programs.posts.models import Assignment, Post
     from programs.posts.payee_accounts import store_account
     from tracker.changelog.services import tracked_bulk_create
@@ -310,7 +310,25 @@ def _posts(
                     break
                 start = end + dt.timedelta(days=1 + rnd.randrange(45))
     tracked_bulk_create(Assignment, holdings)
-    _log(f"{len(posts):,} posts, {len(holdings):,} holdings")
+    # A holder outside the program's groups joins its first group the day the holding starts, as a
+    # clerk would record before the hire (the rules admit only the program's groups).
+    group_ids = dict(BeneficiaryGroup.objects.values_list("code", "pk"))
+    program_of = {post.pk: post.program for post in posts}
+    joined: set[int] = set()
+    memberships = []
+    for holding in sorted(holdings, key=lambda h: h.start_date):
+        wanted = program_of[holding.post_id].eligible_groups
+        person = holding.beneficiary_id
+        if not wanted or codes_of.get(person, set()) & set(wanted) or person in joined:
+            continue
+        joined.add(person)
+        memberships.append(
+            GroupMembership(
+                beneficiary_id=person, group_id=group_ids[wanted[0]], valid_from=holding.start_date
+            )
+        )
+    tracked_bulk_create(GroupMembership, memberships)
+    _log(f"{len(posts):,} posts, {len(holdings):,} holdings, {len(memberships):,} holders joined a group")
 
 
 def build(scale: float, seed: int = 20211130) -> Dataset:
