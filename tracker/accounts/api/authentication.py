@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import TokenAuthentication
@@ -27,10 +27,11 @@ _ROLES = frozenset(Role.values)
 _sql: dict[str, str] = {}
 
 
-def _query(vendor: str) -> str:
+def _query(db: Any) -> str:
     """The one SELECT, per database engine (the string aggregate is spelled differently)."""
+    vendor = db.vendor
     if vendor not in _sql:
-        quote = connection.ops.quote_name
+        quote = db.ops.quote_name
         user_columns = ", ".join(f"u.{quote(field.column)}" for field in _USER_FIELDS)
         aggregate = "string_agg(g.name, ',')" if vendor == "postgresql" else "group_concat(g.name, ',')"
         _sql[vendor] = (
@@ -44,43 +45,46 @@ def _query(vendor: str) -> str:
     return _sql[vendor]
 
 
-_converters: dict[tuple[str, Any], tuple[Any, list[Any]]] = {}
+_USER_NAMES = [field.attname for field in _USER_FIELDS]
+_CREATED = Token._meta.get_field("created")
+# Per engine: the columns whose raw value the ORM converts (SQLite keeps datetimes as text, ...),
+# each with its converters, looked up once rather than on every request.
+_converters: dict[str, list[tuple[int, Any, list[Any]]]] = {}
 
 
-def _convert(field: Any, value: Any) -> Any:
-    """What the ORM would make of a column's raw value (SQLite keeps datetimes as text); the
-    converters of each column looked up once per engine, not on every request."""
-    key = (connection.vendor, field)
-    if key not in _converters:
-        column = field.get_col(field.model._meta.db_table)
-        _converters[key] = (
-            column,
-            connection.ops.get_db_converters(column) + field.get_db_converters(connection),
-        )
-    column, converters = _converters[key]
-    for converter in converters:
-        value = converter(value, column, connection)
-    return value
+def _conversions(db: Any) -> list[tuple[int, Any, list[Any]]]:
+    if db.vendor not in _converters:
+        found = []
+        for index, field in enumerate([*_USER_FIELDS, _CREATED, _CREATED]):
+            column = field.get_col(field.model._meta.db_table)
+            converters = db.ops.get_db_converters(column) + field.get_db_converters(db)
+            if converters:
+                found.append((index, column, converters))
+        _converters[db.vendor] = found
+    return _converters[db.vendor]
 
 
 def _load(key: str) -> tuple[User, Token] | None:
-    with connection.cursor() as cursor:
-        cursor.execute(_query(connection.vendor), [key])
+    db = connections[DEFAULT_DB_ALIAS]
+    with db.cursor() as cursor:
+        cursor.execute(_query(db), [key])
         row = cursor.fetchone()
     if row is None:
         return None
     token_key, created, last_used, path, group_names = row[:5]
-    values = list(row[5:])
-    for index, field in enumerate(_USER_FIELDS):
-        values[index] = _convert(field, values[index])
-    user = User.from_db(connection.alias, [f.attname for f in _USER_FIELDS], values)
+    # The user's columns, then the token's creation and last use, as the ORM would read them.
+    values = [*row[5:], created, last_used]
+    for index, column, converters in _conversions(db):
+        value = values[index]
+        if value is not None:
+            for converter in converters:
+                value = converter(value, column, db)
+            values[index] = value
+    user = User.from_db(db.alias, _USER_NAMES, values[: len(_USER_NAMES)])
+    created, last_used = values[len(_USER_NAMES) :]
     user.__dict__["roles"] = frozenset(set((group_names or "").split(",")) & _ROLES)
     if user.region_id is not None and path:
         Region._path_cache.setdefault(user.region_id, path)
-    created_field = Token._meta.get_field("created")
-    created = _convert(created_field, created)
-    if last_used is not None:
-        last_used = _convert(created_field, last_used)
     token = Token(key=token_key, user_id=user.pk, created=created)
     token._state.adding = False
     token._state.fields_cache["user"] = user
