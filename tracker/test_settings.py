@@ -49,7 +49,7 @@ DATABASES["replica"] = {  # noqa: F405
 }
 READ_REPLICA_DATABASE = None
 
-# Every reuse of a compiled read statement (tracker.api.statements) is compared with what the ORM
+# Every reuse of a compiled read statement (tracker.statements) is compared with what the ORM
 # compiles for the same request, so the whole suite holds the cache to the ORM. The benchmarks,
 # which run on these settings too, turn it off (it builds each read twice).
 READ_STATEMENTS_CHECK = os.environ.get("READ_STATEMENTS_CHECK", "true") == "true"

@@ -50,7 +50,7 @@ class ScopedViewSetMixin:
     action_roles: dict[str, set[str]] = {}
     # Serializer used for input when it differs from the output one.
     write_serializer_class: Any = None
-    # Reads reuse their compiled SQL (tracker.api.statements); False where get_queryset() does more
+    # Reads reuse their compiled SQL (tracker.statements); False where get_queryset() does more
     # than build a query from what `shape_key` holds.
     compiled_reads: bool = True
 
