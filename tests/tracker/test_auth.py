@@ -333,6 +333,23 @@ def test_role_throttles(api, clerk, analyst, superuser, rates):
     assert [admin_client.get("/api/v1/me/").status_code for _ in range(6)] == [200] * 5 + [429]
 
 
+def test_the_throttle_history_is_an_array_and_an_earlier_list_still_counts(api, clerk, rates):
+    """The history is stored as an array of doubles (cheap to pickle at any limit); a list left in
+    the cache by an earlier release still counts its requests."""
+    import time
+    from array import array
+
+    from django.core.cache import cache
+
+    rates(clerk="3/minute")
+    key = f"throttle_user_{clerk.pk}"
+    cache.set(key, [time.time()], 60)  # one request counted by an earlier release
+    client = api(clerk)
+    assert [client.get("/api/v1/me/").status_code for _ in range(3)] == [200, 200, 429]
+    history = cache.get(key)
+    assert isinstance(history, array) and history.typecode == "d" and len(history) == 3
+
+
 def test_a_user_with_several_roles_gets_the_most_generous_rate(api, regions, rates):
     from tests.conftest import make_user
 
