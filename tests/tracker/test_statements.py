@@ -15,23 +15,9 @@ from beneficiaries.models import GroupMembership
 from seeds.factories.beneficiaries import BeneficiaryFactory, BeneficiaryGroupFactory
 from tracker.statements import INT_SENTINEL, Statement, statements
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_statement_cache")]
 
 URL = "/api/v1/beneficiaries/"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    statements.clear()
-    yield
-    statements.clear()
-
-
-@pytest.fixture
-def people(regions):
-    home = [BeneficiaryFactory(region=regions["360323"]) for _ in range(5)]
-    away = [BeneficiaryFactory(region=regions["450400"]) for _ in range(3)]
-    return home, away
 
 
 def _ids(response):

@@ -21,30 +21,16 @@ from urllib.parse import quote
 
 import pytest
 from django.db import connection, models
-from django.urls import get_resolver
 
-from seeds.factories.beneficiaries import BeneficiaryFactory, BeneficiaryGroupFactory
+from seeds.factories.beneficiaries import BeneficiaryGroupFactory
+from tests.tracker.test_reads import VIEWSETS
 from tracker.api.viewsets import ScopedViewSetMixin
 from tracker.regions.models import Region
 from tracker.statements import _json_from_db, compile_statement, statements
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_statement_cache")]
 
 URL = "/api/v1/beneficiaries/"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    statements.clear()
-    yield
-    statements.clear()
-
-
-@pytest.fixture
-def people(regions):
-    home = [BeneficiaryFactory(region=regions["360323"]) for _ in range(5)]
-    away = [BeneficiaryFactory(region=regions["450400"]) for _ in range(3)]
-    return home, away
 
 
 def _same(cached, orm):
@@ -229,28 +215,12 @@ REVIEWED = {
 QUERYSET_HOOKS = ("get_queryset", "filter_queryset", "get_serializer_class", "paginate_queryset", "read_plan")
 
 
-def _viewsets() -> list[type]:
-    found: dict[str, type] = {}
-
-    def walk(patterns):
-        for pattern in patterns:
-            if hasattr(pattern, "url_patterns"):
-                walk(pattern.url_patterns)
-                continue
-            cls = getattr(getattr(pattern, "callback", None), "cls", None)
-            if cls is not None and issubclass(cls, ScopedViewSetMixin):
-                found[cls.__name__] = cls
-
-    walk(get_resolver().url_patterns)
-    return [found[name] for name in sorted(found)]
-
-
 def test_every_viewset_that_builds_its_own_queryset_is_opted_out_or_reviewed():
     """`compiled_reads` is opt-out: a viewset whose get_queryset()/filter_queryset() reads the request
     (a role, a header, the user) would be served another caller's statement silently. Hold each such
     override to a decision."""
     unreviewed = []
-    for cls in _viewsets():
+    for cls in VIEWSETS:
         if not cls.compiled_reads:
             continue
         for hook in QUERYSET_HOOKS:
