@@ -7,6 +7,8 @@ pytest-django's `live_server`. Shared by every app's browser tests:
   no cookies left from an earlier test) and returns the live server's base URL.
 - `console_errors(browser)`: the browser console's errors since the last call (read them after each
   page a test visits, and expect none).
+- `pick(browser, select_id, search, expected)`: choose from an admin autocomplete (select2) as a
+  person does, and wait until the choice shows.
 
 Mark browser tests `@pytest.mark.browser`. They run in `make test` on both engines; the live server
 needs committed data, so they use pytest-django's transactional database (slower: keep them few).
@@ -118,3 +120,46 @@ def admin_session(browser: Any, live_server: Any, settings: Any) -> Callable[[An
 def console_errors(browser: Any) -> list[str]:
     """Errors the page logged to the console (JavaScript errors, failed loads) since the last call."""
     return [entry["message"] for entry in browser.get_log("browser") if entry.get("level") == "SEVERE"]
+
+
+def pick(browser: Any, select_id: str, search: str, expected: str, wait: float = 20) -> None:
+    """Choose from a Django admin autocomplete (select2) as a person does: open it, type, click the
+    option that shows `expected`, and wait until the box shows it.
+
+    Opening the box lists the first page for an empty term; typing fetches again after select2's
+    delay and re-renders the list. An option found in the first list can be replaced before the click
+    lands (a stale element), so finding and clicking is one step, repeated until the choice shows."""
+    from selenium.common.exceptions import (
+        ElementClickInterceptedException,
+        StaleElementReferenceException,
+    )
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    box = f"#{select_id} + .select2"
+    browser.find_element(By.CSS_SELECTOR, f"{box} .select2-selection").click()
+    field = WebDriverWait(browser, wait).until(
+        ec.visibility_of_element_located((By.CSS_SELECTOR, ".select2-container--open .select2-search__field"))
+    )
+    field.send_keys(search)
+
+    def chosen(driver: Any) -> bool:
+        if expected in driver.find_element(By.CSS_SELECTOR, f"{box} .select2-selection__rendered").text:
+            return True
+        for option in driver.find_elements(
+            By.CSS_SELECTOR, ".select2-container--open .select2-results__option"
+        ):
+            if "loading-results" in (option.get_attribute("class") or ""):
+                return False
+            if expected in option.text:
+                option.click()
+                return False  # the next poll reads the box
+        return False
+
+    WebDriverWait(
+        browser,
+        wait,
+        poll_frequency=0.2,
+        ignored_exceptions=(StaleElementReferenceException, ElementClickInterceptedException),
+    ).until(chosen, f"{expected} was not chosen in {select_id}")

@@ -18,7 +18,7 @@ from beneficiaries.models import Beneficiary, BeneficiaryGroup, GroupMembership
 from programs.funding.models import Payment
 from seeds.factories.beneficiaries import BeneficiaryFactory
 from seeds.factories.funding import FundSourceFactory, ProgramFactory
-from tests.browser.conftest import console_errors
+from tests.browser.conftest import console_errors, pick
 from tracker.changelog.models import ChangeEntry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -66,27 +66,6 @@ def type_into(browser: Any, css: str, text: str) -> None:
     field.send_keys(text)
 
 
-def pick(browser: Any, field: str, search: str, expected: str) -> None:
-    """Choose from a Django admin autocomplete (select2) as a person does: open it, type, click."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    find(browser, f"#id_{field} + .select2 .select2-selection").click()
-    box = wait_for(browser, ".select2-container--open .select2-search__field")
-    box.send_keys(search)
-
-    def option(driver: Any) -> Any:
-        for element in driver.find_elements(By.CSS_SELECTOR, ".select2-results__option"):
-            if expected in element.text and "loading-results" not in (element.get_attribute("class") or ""):
-                return element
-        return False
-
-    WebDriverWait(browser, WAIT).until(option).click()
-    WebDriverWait(browser, WAIT).until(
-        lambda d: expected in find(d, f"#id_{field} + .select2 .select2-selection__rendered").text
-    )
-
-
 def save(browser: Any) -> None:
     old = find(browser, "html")
     find(browser, "input[name=_save]").click()
@@ -128,7 +107,7 @@ def test_clerk_registers_pays_and_reads_the_history(browser, admin_session, cler
     assert "就业帮扶项目管理系统" in browser.title
     type_into(browser, "#id_name", "周晓梅")
     type_into(browser, "#id_id_number", WRONG_CHECK_DIGIT)
-    pick(browser, "region", "萍乡", "萍乡市")
+    pick(browser, "id_region", "萍乡", "萍乡市")
     from selenium.webdriver.support.ui import Select
 
     Select(find(browser, "#id_memberships-0-group")).select_by_visible_text("脱贫人口")
@@ -157,8 +136,8 @@ def test_clerk_registers_pays_and_reads_the_history(browser, admin_session, cler
     # Pay: program and person picked by autocomplete, never by an id.
     browser.get(f"{base}/admin/funding/payment/add/")
     wait_for(browser, "#payment_form")
-    pick(browser, "program", "公益性岗位", "萍乡市公益性岗位补贴")
-    pick(browser, "beneficiary", "周晓", "周晓梅")
+    pick(browser, "id_program", "公益性岗位", "萍乡市公益性岗位补贴")
+    pick(browser, "id_beneficiary", "周晓", "周晓梅")
     type_into(browser, "#id_period_start", "2021-05-01")
     type_into(browser, "#id_period_end", "2021-05-31")
     save(browser)

@@ -28,6 +28,7 @@ from programs.posts.choices import EmployingUnit, PostCategory, UrbanRural
 from programs.posts.models import Assignment, Attendance
 from seeds.factories.beneficiaries import BeneficiaryFactory
 from seeds.factories.funding import FundSourceFactory, ProgramFactory
+from tests.browser.conftest import pick
 from tests.posts.conftest import JAN, VILLAGE, make_group
 
 D = decimal.Decimal
@@ -89,22 +90,6 @@ def _wait(browser: Any) -> WebDriverWait:
     return WebDriverWait(browser, WAIT)
 
 
-def _pick_by_autocomplete(browser: Any, field_id: str, term: str, expected: str) -> None:
-    """Open the select2 box next to the (hidden) select, type, and click the matching option."""
-    selection = browser.find_element(By.CSS_SELECTOR, f"#{field_id} + .select2 .select2-selection")
-    selection.click()
-    search = _wait(browser).until(
-        ec.visibility_of_element_located((By.CSS_SELECTOR, ".select2-search__field"))
-    )
-    search.send_keys(term)
-    option = _wait(browser).until(
-        ec.element_to_be_clickable(
-            (By.XPATH, f"//li[contains(@class, 'select2-results__option') and contains(., '{expected}')]")
-        )
-    )
-    option.click()
-
-
 def _fill(browser: Any, name: str, value: str) -> None:
     element = browser.find_element(By.NAME, name)
     element.clear()
@@ -120,7 +105,7 @@ def test_a_clerk_hires_then_enters_a_month_fixing_the_one_invalid_row(
     # Hire: the post's page, the empty holder row, the person picked by name.
     browser.get(f"{base}/admin/posts/post/{village_post.pk}/change/")
     _wait(browser).until(ec.presence_of_element_located((By.ID, "id_assignments-1-beneficiary")))
-    _pick_by_autocomplete(browser, "id_assignments-1-beneficiary", "沈", "沈乙")
+    pick(browser, "id_assignments-1-beneficiary", "沈", "沈乙")
     _fill(browser, "assignments-1-start_date", "2021-02-01")
     Select(browser.find_element(By.NAME, "assignments-1-contract_kind")).select_by_value("labour_contract")
     _fill(browser, "assignments-1-contract_signed_on", "2021-02-01")
