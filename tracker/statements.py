@@ -23,7 +23,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -51,6 +51,11 @@ class Statement:
     slots: tuple[int, ...]
     names: tuple[str, ...]
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+    # The rows' dicts built by one generated function (_dict_builder), made with the statement.
+    build: Callable[[list[tuple[Any, ...]], Any], list[Row]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "build", _dict_builder(self.names, self.converters))
 
     def bound(self, value: Any) -> list[Any]:
         params = list(self.params)
@@ -65,19 +70,31 @@ class Statement:
         with connection.cursor() as cursor:
             cursor.execute(self.sql, self.bound(value))
             rows = cursor.fetchall()
-        names = self.names
-        if not self.converters:
-            return [dict(zip(names, row, strict=True)) for row in rows]
-        out = []
-        for raw in rows:
-            row = list(raw)
-            for position, converters, expression in self.converters:
-                value = row[position]
-                for converter in converters:
-                    value = converter(value, expression, connection)
-                row[position] = value
-            out.append(dict(zip(names, row, strict=True)))
-        return out
+        return self.build(rows, connection)
+
+
+def _dict_builder(
+    names: Sequence[str], converters: Sequence[tuple[int, Sequence[Callable[..., Any]], Any]]
+) -> Callable[[list[tuple[Any, ...]], Any], list[Row]]:
+    """One generated function turning fetched rows into `values()` dicts: each column's converters
+    called in the ORM's order, inlined (`c1_0(c1_1(row[1], e1, connection), ...)`), one dict
+    comprehension for the page; the same values as converting row by row in a loop, without a list,
+    a loop and a zip per row (on a 500-row page the loop cost more than the query)."""
+    namespace: dict[str, Any] = {}
+    chains = {position: (chain, expression) for position, chain, expression in converters}
+    parts = []
+    for position, name in enumerate(names):
+        value = f"row[{position}]"
+        if position in chains:
+            chain, expression = chains[position]
+            namespace[f"e{position}"] = expression
+            for step, converter in enumerate(chain):
+                namespace[f"c{position}_{step}"] = converter
+                value = f"c{position}_{step}({value}, e{position}, connection)"
+        parts.append(f"{name!r}: {value}")
+    source = "def build(rows, connection):\n    return [{" + ", ".join(parts) + "} for row in rows]\n"
+    exec(compile(source, "<read statement>", "exec"), namespace)
+    return namespace["build"]
 
 
 def compile_statement(queryset: models.QuerySet, sentinel: Any = None) -> Statement | None:
