@@ -4,26 +4,30 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tracker.api.docs import ApiIndexView, RedocView
 from tracker.api.problems import problem_detail, problem_index
+from tracker.api.routing import by_first_segment
 from tracker.health import healthz
 
-api_v1 = [
-    path("", ApiIndexView.as_view(), name="api-index"),
-    path("", include("tracker.accounts.api.urls")),
-    path("", include("tracker.api.regions")),
-    path("", include("tracker.api.changes")),
-    path("", include("tracker.api.jobs")),
-    path("", include("beneficiaries.api.urls")),
-    path("", include("programs.funding.api.urls")),
-    path("", include("programs.posts.api.urls")),
-    path("", include("programs.vouchers.api.urls")),
-    path("", include("programs.entrepreneurship.api.urls")),
-    path("", include("programs.reports.api.urls")),
-    path("", include("programs.inspections.api.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    # Swagger UI and ReDoc, every file served by this service (SPECTACULAR_SETTINGS' SIDECAR).
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
-]
+# Indexed by first segment so a URL is tried against one group, not every router's patterns.
+api_v1 = by_first_segment(
+    [
+        path("", ApiIndexView.as_view(), name="api-index"),
+        path("", include("tracker.accounts.api.urls")),
+        path("", include("tracker.api.regions")),
+        path("", include("tracker.api.changes")),
+        path("", include("tracker.api.jobs")),
+        path("", include("beneficiaries.api.urls")),
+        path("", include("programs.funding.api.urls")),
+        path("", include("programs.posts.api.urls")),
+        path("", include("programs.vouchers.api.urls")),
+        path("", include("programs.entrepreneurship.api.urls")),
+        path("", include("programs.reports.api.urls")),
+        path("", include("programs.inspections.api.urls")),
+        path("schema/", SpectacularAPIView.as_view(), name="schema"),
+        # Swagger UI and ReDoc, every file served by this service (SPECTACULAR_SETTINGS' SIDECAR).
+        path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+        path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
+    ]
+)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
