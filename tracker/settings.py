@@ -147,6 +147,17 @@ if DATABASE_REPLICA_URL:
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"] = _replica
 READ_REPLICA_DATABASE = "replica" if DATABASE_REPLICA_URL else None
+
+# Compiled reads (tracker.statements) ask PostgreSQL to prepare their statements, so a read's plan is
+# made once per connection. psycopg prepares only on a connection that allows it, and Django turns
+# that off unless OPTIONS say otherwise (for transaction-pooling proxies such as older pgbouncer:
+# set READ_STATEMENTS_PREPARED=false behind one). Django's own cursors bind on the client and never
+# prepare either way.
+READ_STATEMENTS_PREPARED = env_bool("READ_STATEMENTS_PREPARED", True)
+if READ_STATEMENTS_PREPARED:
+    for _database in DATABASES.values():
+        if _database["ENGINE"] == "django.db.backends.postgresql":
+            _database.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 DATABASE_ROUTERS = ["tracker.db_routers.PrimaryReplicaRouter"]
 
 AUTH_USER_MODEL = "accounts.User"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -18,6 +19,9 @@ from tracker.statements import INT_SENTINEL, Statement, statements
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_statement_cache")]
 
 URL = "/api/v1/beneficiaries/"
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
 
 
 def _ids(response):
@@ -145,3 +149,42 @@ def test_the_cache_is_bounded(api, clerk, regions):
         assert len(statements._items) == 3
     finally:
         statements.size = old
+
+
+def _prepared_reads(cursor) -> list[str]:
+    cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+    return [row[0] for row in cursor.fetchall()]
+
+
+@on_postgresql
+def test_on_postgresql_a_compiled_read_is_prepared_once_and_still_counted(
+    api, clerk, people, django_assert_num_queries
+):
+    home, _ = people
+    client = api(clerk)
+    assert sorted(_ids(client.get(URL))) == sorted(p.pk for p in home)
+    with connection.cursor() as cursor:
+        prepared = _prepared_reads(cursor)
+    page = [sql for sql in prepared if "beneficiaries_beneficiary" in sql]
+    # The server holds the page's statement, with its parameters apart ($1, ...), not inlined.
+    assert len(page) == 1 and "$1" in page[0]
+    # Read again: the same prepared statement answers, and the query log still counts it.
+    with django_assert_num_queries(2):  # the token, the page
+        assert sorted(_ids(client.get(URL))) == sorted(p.pk for p in home)
+    with connection.cursor() as cursor:
+        assert [sql for sql in _prepared_reads(cursor) if "beneficiaries_beneficiary" in sql] == page
+
+
+@on_postgresql
+def test_on_postgresql_reads_are_not_prepared_where_the_connection_forbids_it(api, clerk, people):
+    home, _ = people
+    connection.ensure_connection()
+    threshold = connection.connection.prepare_threshold
+    connection.connection.prepare_threshold = None  # as with READ_STATEMENTS_PREPARED=false
+    try:
+        assert sorted(_ids(api(clerk).get(URL))) == sorted(p.pk for p in home)
+        assert sorted(_ids(api(clerk).get(URL))) == sorted(p.pk for p in home)
+        with connection.cursor() as cursor:
+            assert not [sql for sql in _prepared_reads(cursor) if "beneficiaries_beneficiary" in sql]
+    finally:
+        connection.connection.prepare_threshold = threshold
