@@ -175,13 +175,23 @@ def _formatter(serializer_field: serializers.Field) -> Callable[[Any], Any]:
         return lambda value: serializer_field.choice_strings_to_values.get(str(value), value)
     if isinstance(serializer_field, (serializers.CharField, serializers.SlugField, serializers.EmailField)):
         return str
-    if isinstance(serializer_field, (serializers.ListField, serializers.DictField)):
+    if isinstance(serializer_field, serializers.ListField):
+        return _list(_formatter(serializer_field.child))
+    if isinstance(serializer_field, serializers.DictField):
         return serializer_field.to_representation
     if isinstance(serializer_field, (serializers.JSONField, serializers.ReadOnlyField)):
         return _identity
     # A project field of its own (a value's form, e.g. a checked code): its own representation of the
     # stored value, which is what DRF would call too (tests/tracker/test_reads.py holds them equal).
     return serializer_field.to_representation
+
+
+def _list(item: Callable[[Any], Any]) -> Callable[[Any], list[Any]]:
+    """DRF's ListField.to_representation with its child's formatter, not its child field's method
+    per item (a page of programs spent a fifth of its time there)."""
+    if item is str:
+        return lambda data: [value if type(value) is str or value is None else str(value) for value in data]
+    return lambda data: [None if value is None else item(value) for value in data]
 
 
 def _identity(value: Any) -> Any:
