@@ -18,7 +18,9 @@ differ, so the whole test suite holds the cache to the ORM.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
 import json
 import re
 import threading
@@ -52,6 +54,9 @@ class Statement:
     slots: tuple[int, ...]
     names: tuple[str, ...]
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+    # Sent before the SQL: a comment naming the shape, so each shape is its own prepared statement
+    # on PostgreSQL (see `read`).
+    tag: str = ""
     # The rows' dicts built by one generated function (_dict_builder), made with the statement.
     build: Callable[[list[tuple[Any, ...]], Any], list[Row]] = field(init=False, repr=False, compare=False)
 
@@ -69,7 +74,7 @@ class Statement:
             return []
         connection = connections[router.db_for_read(self.model)]
         with _cursor(connection) as cursor:
-            cursor.execute(self.sql, self.bound(value))
+            cursor.execute(self.tag + self.sql, self.bound(value))
             rows = cursor.fetchall()
         return self.build(rows, connection)
 
@@ -246,6 +251,14 @@ def _check(statement: Statement, queryset: models.QuerySet, value: Any) -> None:
         )
 
 
+def _tag(key: Hashable) -> str:
+    """A comment naming the shape. Two shapes may compile to the same SQL with other parameters (two
+    callers' scopes: a county's path and the country's); PostgreSQL keeps one plan per prepared
+    statement and, after a few reads, may settle on a generic plan made without the parameters'
+    values. Each shape's own text keeps a county's plan and the country's apart."""
+    return f"/* read {hashlib.blake2b(repr(key).encode(), digest_size=8).hexdigest()} */ "
+
+
 def read(
     key: Hashable,
     build: Callable[[Any], models.QuerySet],
@@ -258,6 +271,8 @@ def read(
     found, statement = statements.get(key)
     if not found:
         statement = compile_statement(build(sentinel), sentinel)
+        if statement is not None:
+            statement = dataclasses.replace(statement, tag=_tag(key))
         statements.put(key, statement)
     if statement is None:
         return list(build(value))

@@ -188,3 +188,16 @@ def test_on_postgresql_reads_are_not_prepared_where_the_connection_forbids_it(ap
             assert not [sql for sql in _prepared_reads(cursor) if "beneficiaries_beneficiary" in sql]
     finally:
         connection.connection.prepare_threshold = threshold
+
+
+@on_postgresql
+def test_on_postgresql_each_scope_is_its_own_prepared_statement(api, clerk, outsider, people):
+    """A county's page and another region's compile to the same SQL with another path; each is its
+    own prepared statement, so the plan PostgreSQL settles on for one is never the other's."""
+    for _ in range(2):
+        _ids(api(clerk).get(URL))
+        _ids(api(outsider).get(URL))
+    with connection.cursor() as cursor:
+        page = [sql for sql in _prepared_reads(cursor) if "beneficiaries_beneficiary" in sql]
+    assert len(page) == 2
+    assert len({sql.split("*/", 1)[1] for sql in page}) == 1  # the same SQL, two shapes' names
