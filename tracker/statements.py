@@ -95,11 +95,11 @@ def _prepared_cursor_class() -> type:
 
 def _cursor(connection: Any) -> Any:
     """A cursor for a compiled statement. On PostgreSQL, where the connection allows it (the setting
-    READ_STATEMENTS_PREPARED), the statement is sent with its parameters apart and prepared, so the server plans it once per
-    connection rather than on every read: a read's SQL is the same string every time, and planning
-    a page's joins cost more than running them. Django's own cursors bind on the client (psycopg's
-    ClientCursor), which cannot prepare. The cursor is wrapped as Django wraps its own (errors,
-    execute wrappers, the query log)."""
+    READ_STATEMENTS_PREPARED), the statement is sent with its parameters apart and prepared, so the
+    server plans it once per connection rather than on every read: a read's SQL is the same string
+    every time, and planning a page's joins cost more than running them. Django's own cursors bind
+    on the client (psycopg's ClientCursor), which cannot prepare. The cursor is wrapped as Django
+    wraps its own (errors, execute wrappers, the query log)."""
     if connection.vendor != "postgresql":
         return connection.cursor()
     connection.close_if_health_check_failed()
