@@ -34,6 +34,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router
 from django.db.models.fields.json import KeyTransform
+from django.utils.asyncio import async_unsafe
 
 Row = dict[str, Any]
 
@@ -93,6 +94,7 @@ def _prepared_cursor_class() -> type:
     return PreparedCursor
 
 
+@async_unsafe
 def _cursor(connection: Any) -> Any:
     """A cursor for a compiled statement. On PostgreSQL, where the connection allows it (the setting
     READ_STATEMENTS_PREPARED), the statement is sent with its parameters apart and prepared, so the

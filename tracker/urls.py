@@ -7,27 +7,27 @@ from tracker.api.problems import problem_detail, problem_index
 from tracker.api.routing import by_first_segment
 from tracker.health import healthz
 
-# Indexed by first segment so a URL is tried against one group, not every router's patterns.
-api_v1 = by_first_segment(
-    [
-        path("", ApiIndexView.as_view(), name="api-index"),
-        path("", include("tracker.accounts.api.urls")),
-        path("", include("tracker.api.regions")),
-        path("", include("tracker.api.changes")),
-        path("", include("tracker.api.jobs")),
-        path("", include("beneficiaries.api.urls")),
-        path("", include("programs.funding.api.urls")),
-        path("", include("programs.posts.api.urls")),
-        path("", include("programs.vouchers.api.urls")),
-        path("", include("programs.entrepreneurship.api.urls")),
-        path("", include("programs.reports.api.urls")),
-        path("", include("programs.inspections.api.urls")),
-        path("schema/", SpectacularAPIView.as_view(), name="schema"),
-        # Swagger UI and ReDoc, every file served by this service (SPECTACULAR_SETTINGS' SIDECAR).
-        path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-        path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
-    ]
-)
+# The API's patterns as the apps declare them; served indexed by first segment (api_v1), so a URL is
+# tried against one group, not every router's patterns.
+api_v1_declared = [
+    path("", ApiIndexView.as_view(), name="api-index"),
+    path("", include("tracker.accounts.api.urls")),
+    path("", include("tracker.api.regions")),
+    path("", include("tracker.api.changes")),
+    path("", include("tracker.api.jobs")),
+    path("", include("beneficiaries.api.urls")),
+    path("", include("programs.funding.api.urls")),
+    path("", include("programs.posts.api.urls")),
+    path("", include("programs.vouchers.api.urls")),
+    path("", include("programs.entrepreneurship.api.urls")),
+    path("", include("programs.reports.api.urls")),
+    path("", include("programs.inspections.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Swagger UI and ReDoc, every file served by this service (SPECTACULAR_SETTINGS' SIDECAR).
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
+]
+api_v1 = by_first_segment(api_v1_declared)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
