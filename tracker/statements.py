@@ -27,7 +27,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from django.conf import settings
@@ -37,6 +37,21 @@ from django.db.models.fields.json import KeyTransform
 from django.utils.asyncio import async_unsafe
 
 Row = dict[str, Any]
+Fetched = list[tuple[Any, ...]]
+Converters = tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+
+
+class RowShape(Protocol):
+    """What a read's rows become (tracker.api.reads.ReadPlan: the API's output rows). `from_values`
+    shapes `values()` dicts; `fuse` answers one function shaping a statement's fetched tuples
+    straight away (each value converted and formatted in one pass, no dict in between), or None."""
+
+    def from_values(self, values: list[Row]) -> list[Row]: ...
+
+    def fuse(
+        self, names: Sequence[str], converters: Converters
+    ) -> Callable[[Fetched, Any], list[Row]] | None: ...
+
 
 # Stand-ins compiled in the variable's place, found again among the compiled parameters. An
 # integer within every integer column's range (the ORM refuses to compile one that overflows).
@@ -54,15 +69,30 @@ class Statement:
     params: tuple[Any, ...]
     slots: tuple[int, ...]
     names: tuple[str, ...]
-    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+    converters: Converters
     # Sent before the SQL: a comment naming the shape, so each shape is its own prepared statement
     # on PostgreSQL (see `read`).
     tag: str = ""
     # The rows' dicts built by one generated function (_dict_builder), made with the statement.
-    build: Callable[[list[tuple[Any, ...]], Any], list[Row]] = field(init=False, repr=False, compare=False)
+    build: Callable[[Fetched, Any], list[Row]] = field(init=False, repr=False, compare=False)
+    # The shape this statement's rows are read into and its fused builder (`shaper`): one shape per
+    # statement, since the statement's key names the serializer.
+    _fused: list[Any] = field(init=False, repr=False, compare=False, default_factory=list)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "build", _dict_builder(self.names, self.converters))
+
+    def shaper(self, shape: RowShape) -> Callable[[Fetched, Any], list[Row]]:
+        fused = self._fused
+        if not fused or fused[0] is not shape:
+            builder = shape.fuse(self.names, self.converters)
+            if builder is None:  # this shape reads the values' dicts
+
+                def builder(rows: Fetched, connection: Any) -> list[Row]:
+                    return shape.from_values(self.build(rows, connection))
+
+            fused[:] = [shape, builder]
+        return fused[1]
 
     def bound(self, value: Any) -> list[Any]:
         params = list(self.params)
@@ -70,14 +100,15 @@ class Statement:
             params[slot] = value
         return params
 
-    def run(self, value: Any = None) -> list[Row]:
+    def run(self, value: Any = None, shape: RowShape | None = None) -> list[Row]:
+        """The rows as `values()` dicts, or shaped by `shape`."""
         if self.sql is None:
-            return []
+            return [] if shape is None else shape.from_values([])
         connection = connections[router.db_for_read(self.model)]
         with _cursor(connection) as cursor:
             cursor.execute(self.tag + self.sql, self.bound(value))
             rows = cursor.fetchall()
-        return self.build(rows, connection)
+        return (self.build if shape is None else self.shaper(shape))(rows, connection)
 
 
 @functools.cache
@@ -112,9 +143,22 @@ def _cursor(connection: Any) -> Any:
         return connection._prepare_cursor(_prepared_cursor_class()(connection.connection))
 
 
-def _dict_builder(
-    names: Sequence[str], converters: Sequence[tuple[int, Sequence[Callable[..., Any]], Any]]
-) -> Callable[[list[tuple[Any, ...]], Any], list[Row]]:
+def converted(
+    position: int, chain: Sequence[Callable[..., Any]], expression: Any, namespace: dict[str, Any]
+) -> str:
+    """The source of one fetched column's value through its converters, in the ORM's order
+    (`c1_0(c1_1(row[1], e1, connection), ...)`), the converters put in `namespace`; for a
+    generated builder over a statement's rows (`row`, `connection`)."""
+    value = f"row[{position}]"
+    if chain:
+        namespace[f"e{position}"] = expression
+    for step, converter in enumerate(chain):
+        namespace[f"c{position}_{step}"] = converter
+        value = f"c{position}_{step}({value}, e{position}, connection)"
+    return value
+
+
+def _dict_builder(names: Sequence[str], converters: Converters) -> Callable[[Fetched, Any], list[Row]]:
     """One generated function turning fetched rows into `values()` dicts: each column's converters
     called in the ORM's order, inlined (`c1_0(c1_1(row[1], e1, connection), ...)`), one dict
     comprehension for the page; the same values as converting row by row in a loop, without a list,
@@ -123,14 +167,8 @@ def _dict_builder(
     chains = {position: (chain, expression) for position, chain, expression in converters}
     parts = []
     for position, name in enumerate(names):
-        value = f"row[{position}]"
-        if position in chains:
-            chain, expression = chains[position]
-            namespace[f"e{position}"] = expression
-            for step, converter in enumerate(chain):
-                namespace[f"c{position}_{step}"] = converter
-                value = f"c{position}_{step}({value}, e{position}, connection)"
-        parts.append(f"{name!r}: {value}")
+        chain, expression = chains.get(position, ((), None))
+        parts.append(f"{name!r}: {converted(position, chain, expression, namespace)}")
     source = "def build(rows, connection):\n    return [{" + ", ".join(parts) + "} for row in rows]\n"
     exec(compile(source, "<read statement>", "exec"), namespace)
     return namespace["build"]
@@ -196,11 +234,13 @@ def _json_from_db(value: Any, expression: Any, connection: Any) -> Any:
 
 
 def _faster(converter: Callable[..., Any]) -> Callable[..., Any]:
+    """An equivalent of an ORM converter that costs less per value, where one is known."""
     owner = getattr(converter, "__self__", None)
+    function = getattr(converter, "__func__", None)
     if (
         isinstance(owner, models.JSONField)
         and owner.decoder is None
-        and getattr(converter, "__func__", None) is models.JSONField.from_db_value
+        and function is models.JSONField.from_db_value
     ):
         return _json_from_db
     return converter
@@ -266,10 +306,11 @@ def read(
     build: Callable[[Any], models.QuerySet],
     value: Any = None,
     sentinel: Any = None,
+    shape: RowShape | None = None,
 ) -> list[Row]:
-    """The rows of `build(value)` (a values queryset), through the statement of its shape `key`.
-    `build(sentinel)` is compiled on the shape's first read; a shape whose statement cannot be
-    reused runs through the ORM every time."""
+    """The rows of `build(value)` (a values queryset), through the statement of its shape `key`;
+    shaped by `shape` when given. `build(sentinel)` is compiled on the shape's first read; a shape
+    whose statement cannot be reused runs through the ORM every time."""
     found, statement = statements.get(key)
     if not found:
         statement = compile_statement(build(sentinel), sentinel)
@@ -277,10 +318,11 @@ def read(
             statement = dataclasses.replace(statement, tag=_tag(key))
         statements.put(key, statement)
     if statement is None:
-        return list(build(value))
+        values = list(build(value))
+        return values if shape is None else shape.from_values(values)
     if getattr(settings, "READ_STATEMENTS_CHECK", False):
         _check(statement, build(value), value)
-    return statement.run(value)
+    return statement.run(value, shape)
 
 
 def read_by_id(key: Hashable, build: Callable[[Any], models.QuerySet], pk: int) -> list[Row]:
@@ -293,7 +335,8 @@ def read_by_id(key: Hashable, build: Callable[[Any], models.QuerySet], pk: int) 
 class PageQuery:
     """What DRF's cursor paginator does to a list's queryset (order by, filter by the position,
     slice, iterate), recorded as the page's shape and answered through `read()` (with `key` None,
-    built through the ORM every time, e.g. a filtered list).
+    built through the ORM every time, e.g. a filtered list). With a `shape`, the page's rows are
+    shaped by it (the API's output rows, which must hold the ordering's column for the paginator).
 
     A page is read ids first: `base` (the scoped, filtered records) ordered, positioned and sliced
     as the page's ids alone, then `values(base)` (the plan's columns and joins) for those ids only.
@@ -308,12 +351,14 @@ class PageQuery:
         values: Callable[[models.QuerySet], models.QuerySet],
         ops: tuple[Any, ...] = (),
         position: Any = None,
+        shape: RowShape | None = None,
     ) -> None:
         self.key, self.base, self.values, self.ops, self.position = key, base, values, ops, position
+        self.shape = shape
 
     def _with(self, op: tuple[Any, ...], position: Any = None) -> PageQuery:
         position = self.position if position is None else position
-        return PageQuery(self.key, self.base, self.values, (*self.ops, op), position)
+        return PageQuery(self.key, self.base, self.values, (*self.ops, op), position, self.shape)
 
     def order_by(self, *fields: str) -> PageQuery:
         return self._with(("order_by", fields))
@@ -353,9 +398,10 @@ class PageQuery:
 
     def rows(self) -> list[Row]:
         if self.key is None or not (self.position is None or isinstance(self.position, int)):
-            return list(self._queryset(self.position))
+            values = list(self._queryset(self.position))
+            return values if self.shape is None else self.shape.from_values(values)
         sentinel = INT_SENTINEL if self.position is not None else None
-        return read((self.key, self.ops), self._queryset, self.position, sentinel)
+        return read((self.key, self.ops), self._queryset, self.position, sentinel, self.shape)
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows())
@@ -382,9 +428,11 @@ def prepared_key(field: models.Field, raw: Any, alias: str) -> Any:
 
 __all__: Sequence[str] = [
     "PageQuery",
+    "RowShape",
     "Statement",
     "StatementCache",
     "compile_statement",
+    "converted",
     "prepared_key",
     "read",
     "read_by_id",

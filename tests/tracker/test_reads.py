@@ -14,6 +14,7 @@ from rest_framework import serializers
 from seeds.management.commands.seed import Command as SeedCommand
 from tracker.api.reads import ORJSONRenderer, plan_for
 from tracker.api.viewsets import ScopedViewSetMixin
+from tracker.statements import compile_statement
 
 
 def _viewsets() -> list[type]:
@@ -63,6 +64,10 @@ def test_lean_rows_render_the_same_bytes_as_the_serializer(viewset, regions):
     assert instances, "no seeded rows to compare"
     renderer = ORJSONRenderer()
     assert renderer.render(lean) == renderer.render(classic)
+    # A compiled page is built straight from the fetched tuples (ReadPlan.fuse): the same bytes.
+    statement = compile_statement(plan.values(viewset.queryset.all().order_by("-id")[:200]))
+    assert plan.fuse(statement.names, statement.converters) is not None
+    assert renderer.render(plan.fill(statement.run(shape=plan))) == renderer.render(classic)
 
 
 def test_a_method_field_without_a_lean_twin_fails_loudly():
@@ -82,3 +87,19 @@ def test_orjson_renderer_keeps_money_as_strings():
 
     assert ORJSONRenderer().render({"amount": decimal.Decimal("500.00")}) == b'{"amount":"500.00"}'
     assert orjson.loads(ORJSONRenderer().render({"name": "张三"})) == {"name": "张三"}
+
+
+def test_a_plan_without_an_id_reads_its_page_through_the_values_dicts(regions):
+    from tracker.api.regions import RegionBriefSerializer
+    from tracker.regions.models import Region
+
+    plan = plan_for(RegionBriefSerializer)
+    statement = compile_statement(plan.values(Region.objects.order_by("-id")))
+    assert plan.fuse(statement.names, statement.converters) is None
+    shaped = statement.run(shape=plan)
+    assert shaped == plan.from_values(statement.run()) and shaped[0].keys() == {
+        "code",
+        "name_zh",
+        "name_en",
+        "level",
+    }

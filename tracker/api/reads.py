@@ -16,7 +16,9 @@ serializer once into a `ReadPlan`:
   e.g. the groups of the people on it).
 
 A serializer the compiler cannot read raises at start-up (`plan_for`), never a silent slow path.
-Responses are rendered with orjson (`ORJSONRenderer`).
+A list page read through a compiled statement (tracker.statements) is built from the fetched tuples
+in one pass (`ReadPlan.fuse`: the ORM's converters, then the formatters, no `values()` dict in
+between). Responses are rendered with orjson (`ORJSONRenderer`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -38,6 +41,8 @@ from django.utils.functional import Promise
 from rest_framework import relations, serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
+
+from tracker.statements import Converters, converted
 
 Row = dict[str, Any]
 
@@ -94,15 +99,36 @@ class ReadPlan:
     build: Callable[[Sequence[Row]], list[Row]] | None = None
 
     def rows(self, values: Sequence[Row]) -> list[Row]:
+        """The output rows of `values()` dicts, page columns filled."""
+        return self.fill(self.from_values(values), [row["id"] for row in values])
+
+    def from_values(self, values: Sequence[Row]) -> list[Row]:
+        """The output rows of `values()` dicts, page columns left to `fill`."""
         if self.build is None:
             self.build = _row_builder(self.columns)
-        _page.tz = timezone.get_current_timezone()  # once per page, not once per value
-        try:
-            out = self.build(values)
-        finally:
-            _page.tz = _page.today = None
+        with _one_page():
+            return self.build(values)
+
+    def fuse(
+        self, names: Sequence[str], converters: Converters
+    ) -> Callable[[list[tuple[Any, ...]], Any], list[Row]] | None:
+        """The output rows straight from a compiled statement's fetched tuples (RowShape): each value
+        converted and formatted in one pass, without the `values()` dict in between. None where the
+        rows cannot carry their id (the paginator and the page columns read it)."""
+        built = _fused_builder(self.columns, names, converters)
+        if built is None:
+            return None
+
+        def build(rows: list[tuple[Any, ...]], connection: Any) -> list[Row]:
+            with _one_page():
+                return built(rows, connection)
+
+        return build
+
+    def fill(self, out: list[Row], ids: Sequence[Any] | None = None) -> list[Row]:
+        """The page columns of output rows (one query each for the page), by the rows' ids."""
         for name, page in self.page_columns:
-            found = page.load([row["id"] for row in values]) if values else {}
+            found = page.load(list(ids if ids is not None else (row["id"] for row in out))) if out else {}
             for row in out:
                 row[name] = found[row["id"]] if row["id"] in found else page.default()
         return out
@@ -119,6 +145,15 @@ class ReadPlan:
 # The current time zone, resolved once per page by ReadPlan.rows (a look-up per value cost a
 # good share of a 500-row page).
 _page = threading.local()
+
+
+@contextmanager
+def _one_page() -> Iterator[None]:
+    _page.tz = timezone.get_current_timezone()  # once per page, not once per value
+    try:
+        yield
+    finally:
+        _page.tz = _page.today = None
 
 
 def page_today() -> dt.date:
@@ -172,7 +207,7 @@ def _formatter(serializer_field: serializers.Field) -> Callable[[Any], Any]:
     if isinstance(serializer_field, serializers.IntegerField):
         return int
     if isinstance(serializer_field, serializers.ChoiceField):
-        return lambda value: serializer_field.choice_strings_to_values.get(str(value), value)
+        return _choice(serializer_field.choice_strings_to_values)
     if isinstance(serializer_field, (serializers.CharField, serializers.SlugField, serializers.EmailField)):
         return str
     if isinstance(serializer_field, serializers.ListField):
@@ -186,16 +221,39 @@ def _formatter(serializer_field: serializers.Field) -> Callable[[Any], Any]:
     return serializer_field.to_representation
 
 
+def _choice(mapping: dict[str, Any]) -> Callable[[Any], Any]:
+    """DRF's ChoiceField.to_representation. Where every choice's value is its own text (text
+    choices), a text is answered as it is, whether a choice or not: `_passes_text`."""
+
+    def fmt(value: Any) -> Any:
+        return mapping.get(str(value), value)
+
+    fmt.passes_text = all(type(value) is str and key == value for key, value in mapping.items())  # type: ignore[attr-defined]
+    return fmt
+
+
+def _passes_text(fmt: Callable[[Any], Any]) -> bool:
+    """Whether the formatter answers any text unchanged (so a page need not call it for one)."""
+    return fmt is str or getattr(fmt, "passes_text", False)
+
+
 def _list(item: Callable[[Any], Any]) -> Callable[[Any], list[Any]]:
     """DRF's ListField.to_representation with its child's formatter, not its child field's method
     per item (a page of programs spent a fifth of its time there)."""
-    if item is str:
-        return lambda data: [value if type(value) is str or value is None else str(value) for value in data]
+    if _passes_text(item):
+        return lambda data: [value if type(value) is str or value is None else item(value) for value in data]
     return lambda data: [None if value is None else item(value) for value in data]
 
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def _page_placeholder(row: Row) -> None:
+    return None
+
+
+_page_placeholder.page = True  # type: ignore[attr-defined]
 
 
 def _isoformat(value: dt.date) -> str:
@@ -211,23 +269,119 @@ def _getter(lookup: str, fmt: Callable[[Any], Any]) -> Callable[[Row], Any]:
     return get
 
 
-def _row_builder(columns: Sequence[tuple[str, Callable[[Row], Any]]]) -> Callable[[Sequence[Row]], list[Row]]:
-    """One generated function building a page's dicts: each plain column inlined as
-    `row[lookup]` (formatted when not null), the others called; the same values as calling each
-    column's getter, without a call and a comprehension per value (most of a 500-row page)."""
-    parts, namespace = [], {}
-    for index, (name, get) in enumerate(columns):
+def _column_parts(
+    columns: Sequence[tuple[str, Callable[[Row], Any]]],
+    value_of: Callable[[str], str],
+    namespace: dict[str, Any],
+) -> list[str]:
+    """The source of an output row's members, for a generated page builder: each plain column
+    inlined as its value (`value_of(lookup)`), formatted when not null (not called for a text its
+    formatter answers unchanged); a nested record inlined the same way under its key's test; a
+    ReadColumn called with a dict of its own lookups; a page column's place held by None; any other
+    getter called with the row's `values()` dict (`vals`)."""
+
+    def bind(prefix: str, value: Any) -> str:
+        name = f"{prefix}{len(namespace)}"
+        namespace[name] = value
+        return name
+
+    parts = []
+    for name, get in columns:
         lookup, fmt = getattr(get, "lookup", None), getattr(get, "fmt", None)
-        if lookup is None:
-            namespace[f"g{index}"] = get
-            parts.append(f"{name!r}: g{index}(row)")
+        if getattr(get, "page", False):
+            value = "None"
+        elif hasattr(get, "nested"):
+            inner = ", ".join(_column_parts(get.nested, value_of, namespace))
+            value = f"(None if {value_of(get.key)} is None else {{{inner}}})"
+        elif hasattr(get, "row_lookups"):
+            row = ", ".join(f"{each!r}: {value_of(each)}" for each in get.row_lookups)
+            value = f"{bind('g', get.value)}({{{row}}})"
+        elif lookup is None:
+            value = f"{bind('g', get)}(vals)"
         elif fmt is _identity:
-            parts.append(f"{name!r}: row[{lookup!r}]")
+            value = value_of(lookup)
+        elif _passes_text(fmt):
+            value = f"(v if (v := {value_of(lookup)}) is None or type(v) is str else {bind('f', fmt)}(v))"
         else:
-            namespace[f"f{index}"] = fmt
-            parts.append(f"{name!r}: (None if (v := row[{lookup!r}]) is None else f{index}(v))")
-    source = "def build(values):\n    return [{" + ", ".join(parts) + "} for row in values]\n"
+            value = f"(None if (v := {value_of(lookup)}) is None else {bind('f', fmt)}(v))"
+        parts.append(f"{name!r}: {value}")
+    return parts
+
+
+def _lookups(columns: Sequence[tuple[str, Callable[[Row], Any]]]) -> Iterator[str]:
+    """The `values()` names the columns read (a nested record's key and fields, a ReadColumn's)."""
+    for _, get in columns:
+        if hasattr(get, "nested"):
+            yield get.key  # type: ignore[attr-defined]
+            yield from _lookups(get.nested)  # type: ignore[attr-defined]
+        elif hasattr(get, "row_lookups"):
+            yield from get.row_lookups  # type: ignore[attr-defined]
+        elif getattr(get, "lookup", None) is not None:
+            yield get.lookup  # type: ignore[attr-defined]
+
+
+def _needs_values(columns: Sequence[tuple[str, Callable[[Row], Any]]]) -> bool:
+    """Whether a column's getter reads the whole `values()` dict (none of the kinds inlined)."""
+    return any(
+        _needs_values(get.nested)  # type: ignore[attr-defined]
+        if hasattr(get, "nested")
+        else getattr(get, "lookup", None) is None
+        and not getattr(get, "page", False)
+        and not hasattr(get, "row_lookups")
+        for _, get in columns
+    )
+
+
+def _read_column(twin: ReadColumn) -> Callable[[Row], Any]:
+    def get(row: Row) -> Any:
+        return twin.value(row)
+
+    get.row_lookups, get.value = twin.lookups, twin.value  # type: ignore[attr-defined]  # read by _column_parts
+    return get
+
+
+def _row_builder(columns: Sequence[tuple[str, Callable[[Row], Any]]]) -> Callable[[Sequence[Row]], list[Row]]:
+    """One generated function building a page's dicts from `values()` dicts: each plain column
+    inlined as `vals[lookup]` (formatted when not null), the others called; the same values as
+    calling each column's getter, without a call and a comprehension per value (most of a 500-row
+    page)."""
+    namespace: dict[str, Any] = {}
+    parts = _column_parts(columns, lambda lookup: f"vals[{lookup!r}]", namespace)
+    source = "def build(values):\n    return [{" + ", ".join(parts) + "} for vals in values]\n"
     exec(compile(source, "<read plan>", "exec"), namespace)
+    return namespace["build"]
+
+
+def _fused_builder(
+    columns: Sequence[tuple[str, Callable[[Row], Any]]], names: Sequence[str], converters: Converters
+) -> Callable[[list[tuple[Any, ...]], Any], list[Row]] | None:
+    """One generated function building a page's output dicts from a statement's fetched tuples:
+    a plain column's value is its fetched column through the ORM's converters, then its formatter
+    (`f3(c5_0(row[5], e5, connection))`); the same values as `_row_builder` over the statement's
+    `values()` dicts, one dict per row fewer (nested records and ReadColumns inlined too). Where a
+    getter of another kind needs the row's whole `values()` dict, that dict is built first and
+    every column read from it. None where the output has no plain `id` (the paginator and the page
+    columns read it) or a column's lookup is not fetched."""
+    position = {name: index for index, name in enumerate(names)}
+    if getattr(dict(columns).get("id"), "lookup", None) != "id" or not set(_lookups(columns)) <= set(
+        position
+    ):
+        return None
+    namespace: dict[str, Any] = {}
+    chains = {index: (chain, expression) for index, chain, expression in converters}
+
+    def fetched(lookup: str) -> str:
+        chain, expression = chains.get(position[lookup], ((), None))
+        return converted(position[lookup], chain, expression, namespace)
+
+    loop = "for row in rows"
+    value_of: Callable[[str], str] = fetched
+    if _needs_values(columns):
+        loop += " for vals in ({" + ", ".join(f"{name!r}: {fetched(name)}" for name in names) + "},)"
+        value_of = lambda lookup: f"vals[{lookup!r}]"  # noqa: E731
+    parts = _column_parts(columns, value_of, namespace)
+    source = "def build(rows, connection):\n    return [{" + ", ".join(parts) + "} " + loop + "]\n"
+    exec(compile(source, "<fused read>", "exec"), namespace)
     return namespace["build"]
 
 
@@ -269,10 +423,10 @@ def _compile(serializer: serializers.Serializer, prefix: str, plan: ReadPlan, ow
                 plan.lookups.extend(twin.lookups)
                 if twin.annotate is not None:
                     plan.annotations.append(twin.annotate)
-                columns.append((name, twin.value))
+                columns.append((name, _read_column(twin)))
                 continue
             if isinstance(twin, PageColumn) and not prefix:
-                columns.append((name, lambda row: None))  # keeps the key's place; filled per page
+                columns.append((name, _page_placeholder))  # keeps the key's place; filled per page
                 plan.page_columns.append((name, twin))
                 continue
             raise TypeError(
@@ -295,6 +449,7 @@ def _compile(serializer: serializers.Serializer, prefix: str, plan: ReadPlan, ow
                     return None
                 return {n: g(row) for n, g in nested}
 
+            get_nested.nested, get_nested.key = nested, key  # type: ignore[attr-defined]  # read by _column_parts
             columns.append((name, get_nested))
             continue
         if isinstance(serializer_field, relations.SlugRelatedField):

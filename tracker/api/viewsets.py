@@ -129,11 +129,12 @@ class ScopedViewSetMixin:
         def base() -> models.QuerySet:
             return self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
 
-        queryset = PageQuery(self.shape_key(), base, plan.values)
+        # The page is read as the output rows themselves (the plan is the page's RowShape).
+        queryset = PageQuery(self.shape_key(), base, plan.values, shape=plan)
         page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]
         if page is None:
-            return Response(plan.rows(list(queryset)))
-        return self.get_paginated_response(plan.rows(page))  # type: ignore[attr-defined]
+            return Response(plan.fill(list(queryset)))
+        return self.get_paginated_response(plan.fill(page))  # type: ignore[attr-defined]
 
     def _detail_rows(self, build: Callable[[Any], models.QuerySet], tag: str) -> list[dict[str, Any]]:
         """The rows of `build(<the URL's lookup value>)` (a values queryset of at most two rows),
