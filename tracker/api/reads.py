@@ -34,7 +34,7 @@ from typing import Any
 
 import orjson
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.db import connections, models
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -139,6 +139,12 @@ class ReadPlan:
         queryset = queryset.select_related(None).prefetch_related(None)
         for annotate in self.annotations:
             queryset = queryset.annotate(**annotate())
+        if self.slugs:
+            subqueries = connections[queryset.db].vendor == "postgresql"
+            for alias, source, slug, related in self.slugs:
+                joined = any(lookup.startswith(f"{source}__") for lookup in self.lookups)
+                value = Subquery(related) if subqueries and not joined else F(f"{source}__{slug}")
+                queryset = queryset.annotate(**{alias: value})
         return queryset.values(*lookups)
 
 
@@ -391,11 +397,12 @@ def _source_path(prefix: str, source: str) -> str:
 
 
 def _slug_subquery(owner: type, prefix: str, source: str, slug: str, plan: ReadPlan) -> str | None:
-    """A top-level slug of a foreign key (a user's username, a code) read as a scalar subquery by
-    primary key rather than a join: the same index look-up per row when it runs, but PostgreSQL's
-    planning time grows steeply with the number of joins (a payments page with twelve relations
-    spent ~100 ms planning and under 1 ms running). Where the page joins the relation anyway (another
-    of its fields is read), the slug comes from that join (`plan_for` decides). None where the
+    """A top-level slug of a foreign key (a user's username, a code) read on PostgreSQL as a scalar
+    subquery by primary key rather than a join: the same index look-up per row when it runs, but
+    PostgreSQL's planning time grows steeply with the number of joins (a payments page with twelve
+    relations spent ~100 ms planning and under 1 ms running). SQLite plans in no time and runs a
+    correlated subquery slower than a join, so there it is a join; so is it where the page joins the
+    relation anyway (another of its fields is read). `ReadPlan.values` decides. None where the
     page's own join is kept."""
     model = getattr(getattr(owner, "Meta", None), "model", None)
     if prefix or "." in source or model is None:
@@ -477,10 +484,6 @@ def plan_for(serializer_class: type[serializers.Serializer]) -> ReadPlan:
     cannot read lean, so a missing twin fails at start-up, not as a slow page."""
     plan = ReadPlan(lookups=[], columns=[])
     plan.columns = _compile(serializer_class(), "", plan, serializer_class)
-    for alias, source, slug, related in plan.slugs:
-        joined = any(lookup.startswith(f"{source}__") for lookup in plan.lookups)
-        value = F(f"{source}__{slug}") if joined else Subquery(related)
-        plan.annotations.append(lambda alias=alias, value=value: {alias: value})
     if "id" not in plan.lookups:
         plan.lookups.append("id")
     return plan
