@@ -207,6 +207,7 @@ REST_FRAMEWORK = {
     # there only behind them (0: REMOTE_ADDR, which a client cannot forge).
     "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
     "DEFAULT_PARSER_CLASSES": ["tracker.api.parsers.DepthLimitedJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tracker.api.negotiation.RememberingContentNegotiation",
     "DEFAULT_RENDERER_CLASSES": [
         "tracker.api.reads.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -26,7 +26,8 @@ _CURSOR = re.compile(r"(?:o(?P<o>[0-9]{1,4}))?(?P<r>r)?(?:p(?P<p>[0-9]{1,18}))?"
 
 
 def cursor_of(link: str | None, name: str = "cursor") -> str | None:
-    """The bare cursor value of a `next` / `previous` link (None: no such page)."""
+    """The bare cursor value of a `next` / `previous` link (None: no such page); for clients and
+    tests (the API answers both)."""
     if link is None:
         return None
     values = parse_qs(urlsplit(link).query, keep_blank_values=True).get(name)
@@ -79,18 +80,25 @@ class IdCursorPagination(CursorPagination):
         )
         # DRF points back to the start with an empty cursor (offset 0, no position: after an empty
         # page read backwards), which no request may send; `o0` says the same and is a cursor.
-        return replace_query_param(self.base_url, self.cursor_query_param, token or "o0")
+        self.encoded = token or "o0"
+        return replace_query_param(self.base_url, self.cursor_query_param, self.encoded)
 
     def get_paginated_response(self, data: Any) -> Response:
         """DRF's envelope with the bare cursors added between the links and the results; the other
         members are unchanged, byte for byte."""
-        following, preceding = self.get_next_link(), self.get_previous_link()
+        # Each link's bare cursor as encode_cursor wrote it (reading it back from the link cost as
+        # much as writing the link).
+        self.encoded = None
+        following = self.get_next_link()
+        next_cursor, self.encoded = self.encoded if following is not None else None, None
+        preceding = self.get_previous_link()
+        previous_cursor = self.encoded if preceding is not None else None
         return Response(
             {
                 "next": following,
                 "previous": preceding,
-                "next_cursor": cursor_of(following, self.cursor_query_param),
-                "previous_cursor": cursor_of(preceding, self.cursor_query_param),
+                "next_cursor": next_cursor,
+                "previous_cursor": previous_cursor,
                 "results": data,
             }
         )
