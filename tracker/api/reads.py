@@ -33,10 +33,13 @@ from functools import cache
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, models
+from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from rest_framework import relations, serializers
 from rest_framework.renderers import JSONRenderer
@@ -180,6 +183,20 @@ def _datetime(value: dt.datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+def _stored_datetime(value: Any, connection: Any) -> str | None:
+    """SQLite's convert_datetimefield_value (with USE_TZ) and then `_datetime`, in one call: the
+    same text, for a fraction of the calls (a timestamp per row cost more than the rest of a
+    change-log row)."""
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        value = parse_datetime(value)
+    if value.utcoffset() is None:
+        value = value.replace(tzinfo=connection.timezone)
+    text = value.astimezone(getattr(_page, "tz", None) or timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def _decimal(serializer_field: serializers.DecimalField) -> Callable[[Any], Any]:
     """DRF's DecimalField.to_representation with its quantum and context made once, not per value
     (the plain case: a fixed-point string; anything else is DRF's own)."""
@@ -279,6 +296,7 @@ def _column_parts(
     columns: Sequence[tuple[str, Callable[[Row], Any]]],
     value_of: Callable[[str], str],
     namespace: dict[str, Any],
+    formatted_of: Callable[[str, Callable[[Any], Any]], str | None] = lambda lookup, fmt: None,
 ) -> list[str]:
     """The source of an output row's members, for a generated page builder: each plain column
     inlined as its value (`value_of(lookup)`), formatted when not null (not called for a text its
@@ -297,7 +315,7 @@ def _column_parts(
         if getattr(get, "page", False):
             value = "None"
         elif hasattr(get, "nested"):
-            inner = ", ".join(_column_parts(get.nested, value_of, namespace))
+            inner = ", ".join(_column_parts(get.nested, value_of, namespace, formatted_of))
             value = f"(None if {value_of(get.key)} is None else {{{inner}}})"
         elif hasattr(get, "row_lookups"):
             row = ", ".join(f"{each!r}: {value_of(each)}" for each in get.row_lookups)
@@ -306,6 +324,8 @@ def _column_parts(
             value = f"{bind('g', get)}(vals)"
         elif fmt is _identity:
             value = value_of(lookup)
+        elif (combined := formatted_of(lookup, fmt)) is not None:
+            value = combined
         elif _passes_text(fmt):
             value = f"(v if (v := {value_of(lookup)}) is None or type(v) is str else {bind('f', fmt)}(v))"
         else:
@@ -380,12 +400,24 @@ def _fused_builder(
         chain, expression = chains.get(position[lookup], ((), None))
         return converted(position[lookup], chain, expression, namespace)
 
+    def formatted(lookup: str, fmt: Callable[[Any], Any]) -> str | None:
+        """A stored SQLite timestamp converted and formatted in one call."""
+        chain, _ = chains.get(position[lookup], ((), None))
+        if fmt is not _datetime or len(chain) != 1 or not settings.USE_TZ:
+            return None
+        if getattr(chain[0], "__func__", None) is not SQLiteOperations.convert_datetimefield_value:
+            return None
+        namespace["stored_datetime"] = _stored_datetime
+        return f"stored_datetime(row[{position[lookup]}], connection)"
+
     loop = "for row in rows"
     value_of: Callable[[str], str] = fetched
+    formatted_of: Callable[[str, Callable[[Any], Any]], str | None] = formatted
     if _needs_values(columns):
         loop += " for vals in ({" + ", ".join(f"{name!r}: {fetched(name)}" for name in names) + "},)"
         value_of = lambda lookup: f"vals[{lookup!r}]"  # noqa: E731
-    parts = _column_parts(columns, value_of, namespace)
+        formatted_of = lambda lookup, fmt: None  # noqa: E731
+    parts = _column_parts(columns, value_of, namespace, formatted_of)
     source = "def build(rows, connection):\n    return [{" + ", ".join(parts) + "} " + loop + "]\n"
     exec(compile(source, "<fused read>", "exec"), namespace)
     return namespace["build"]
