@@ -36,7 +36,6 @@ import orjson
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, models
-from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -181,6 +180,13 @@ def _datetime(value: dt.datetime) -> str:
         value = value.astimezone(getattr(_page, "tz", None) or timezone.get_current_timezone())
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+@cache
+def _sqlite_datetime_converter() -> Any:
+    from django.db.backends.sqlite3.operations import DatabaseOperations  # not at import: a cycle
+
+    return DatabaseOperations.convert_datetimefield_value
 
 
 def _stored_datetime(value: Any, connection: Any) -> str | None:
@@ -405,7 +411,7 @@ def _fused_builder(
         chain, _ = chains.get(position[lookup], ((), None))
         if fmt is not _datetime or len(chain) != 1 or not settings.USE_TZ:
             return None
-        if getattr(chain[0], "__func__", None) is not SQLiteOperations.convert_datetimefield_value:
+        if getattr(chain[0], "__func__", None) is not _sqlite_datetime_converter():
             return None
         namespace["stored_datetime"] = _stored_datetime
         return f"stored_datetime(row[{position[lookup]}], connection)"
