@@ -22,7 +22,6 @@ import dataclasses
 import functools
 import hashlib
 import json
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -210,14 +209,15 @@ def compile_statement(queryset: models.QuerySet, sentinel: Any = None) -> Statem
     return Statement(queryset.model, sql, params, slots, names, converters)
 
 
-_LONG_NUMBER = re.compile(r"[0-9]{19}")
+# Each byte of a text as "0" (an ASCII digit) or " " (anything else): a run of nineteen digits is then
+# a plain substring search, several times faster than a regular expression over a long text.
+_DIGIT_MASK = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_NINETEEN_DIGITS = b"0" * 19
 
 
-def _digits(text: str) -> int:
-    """How many digits a text holds (deleting them from its bytes is several times faster than
-    searching it for a run of nineteen)."""
-    data = text.encode("utf-8", "surrogatepass")
-    return len(data) - len(data.translate(None, b"0123456789"))
+def _has_long_number(text: str) -> bool:
+    """Whether the text holds a run of nineteen digits (an integer orjson would read as a float)."""
+    return _NINETEEN_DIGITS in text.encode("utf-8", "surrogatepass").translate(_DIGIT_MASK)
 
 
 def _json_from_db(value: Any, expression: Any, connection: Any) -> Any:
@@ -230,7 +230,7 @@ def _json_from_db(value: Any, expression: Any, connection: Any) -> Any:
     if isinstance(expression, KeyTransform) and not isinstance(value, str):
         return value
     try:
-        if len(value) >= 19 and _digits(value) >= 19 and _LONG_NUMBER.search(value):
+        if len(value) >= 19 and _has_long_number(value):
             return json.loads(value)
         return orjson.loads(value)
     except orjson.JSONDecodeError:

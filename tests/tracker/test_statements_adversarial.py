@@ -17,6 +17,7 @@ built is either opted out or reviewed.
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import quote
 
 import pytest
@@ -298,3 +299,22 @@ def test_every_resource_reads_the_same_compiled_as_through_the_orm(api, regions)
                         _same(client.get(detail), client.get(f"{detail}?zz=1"))
                     path, pages = body["next"], pages + 1
     assert statements._items
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "1" * 18,
+        "1" * 19,
+        "a" + "1" * 19 + "b",
+        "1" * 18 + "x" + "1" * 18,
+        "张三1234567890123456789",
+        "１" * 19,
+        "\ud800" + "1" * 19,
+    ],
+)
+def test_the_long_number_check_finds_exactly_a_run_of_nineteen_ascii_digits(text):
+    from tracker.statements import _has_long_number
+
+    assert _has_long_number(text) == bool(re.search(r"[0-9]{19}", text))
