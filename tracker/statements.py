@@ -421,7 +421,13 @@ class PageQuery:
 
 
 def _joins(queryset: models.QuerySet) -> int:
-    return sum(1 for join in queryset.query.alias_map.values() if join.join_type is not None)
+    """The joins the query's SQL uses (one the ORM set up and no longer refers to is not one)."""
+    query = queryset.query
+    return sum(
+        1
+        for alias, join in query.alias_map.items()
+        if join.join_type is not None and query.alias_refcount[alias]
+    )
 
 
 def _adds_nothing(base: models.QuerySet, values: models.QuerySet) -> bool:

@@ -59,4 +59,9 @@ def test_the_table_is_bounded(monkeypatch):
         assert (
             negotiation.RememberingContentNegotiation().select_renderer(request, renderers)[0] is renderers[0]
         )
-    assert len(negotiation.RememberingContentNegotiation._answers) == 3
+        assert len(negotiation.RememberingContentNegotiation._answers) <= 3
+    # The last header is remembered though the table filled up before it.
+    assert next(iter(negotiation.RememberingContentNegotiation._answers))[:2] == (
+        "application/json; q=0.9",
+        None,
+    )

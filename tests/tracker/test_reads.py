@@ -103,3 +103,24 @@ def test_a_plan_without_an_id_reads_its_page_through_the_values_dicts(regions):
         "name_en",
         "level",
     }
+
+
+def test_a_list_whose_rows_have_no_id_pages_by_the_values_dicts(regions, superuser):
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from tracker.api.regions import RegionBriefSerializer, RegionViewSet
+
+    class BriefRegions(RegionViewSet):
+        serializer_class = RegionBriefSerializer
+
+    assert not plan_for(RegionBriefSerializer).reads_id()
+    view = BriefRegions.as_view({"get": "list"})
+    seen, cursor = [], ""
+    for _ in range(3):
+        request = APIRequestFactory().get(f"/api/v1/regions/?page_size=2{cursor}")
+        force_authenticate(request, superuser)
+        body = orjson.loads(view(request).render().content)
+        assert [set(row) for row in body["results"]] == [{"code", "name_zh", "name_en", "level"}] * 2
+        seen += [row["code"] for row in body["results"]]
+        cursor = f"&cursor={body['next_cursor']}"
+    assert len(set(seen)) == 6

@@ -3,7 +3,8 @@
 DRF's negotiation parses the Accept header and every renderer's media type on every request; for a
 short list page that was a tenth of the API's own time. Its answer depends only on the Accept
 header, the requested format and the view's renderers, so it is worked out once per such
-combination and reused (a bounded table: an unusual header beyond it is negotiated every time)."""
+combination and reused (a bounded table, emptied when full, so odd headers cannot crowd out the common
+ones for good)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class RememberingContentNegotiation(DefaultContentNegotiation):
             renderer, media_type = super().select_renderer(request, renderers, format_suffix)
             answer = (next(i for i, each in enumerate(renderers) if each is renderer), media_type)
             with self._lock:
-                if len(self._answers) < MAX_REMEMBERED:
-                    self._answers[key] = answer
+                if len(self._answers) >= MAX_REMEMBERED:  # many odd headers: start again
+                    self._answers.clear()
+                self._answers[key] = answer
         return renderers[answer[0]], answer[1]

@@ -117,7 +117,7 @@ class ReadPlan:
         """The output rows straight from a compiled statement's fetched tuples (RowShape): each value
         converted and formatted in one pass, without the `values()` dict in between. None where the
         rows cannot carry their id (the paginator and the page columns read it)."""
-        built = _fused_builder(self.columns, names, converters)
+        built = _fused_builder(self.columns, names, converters) if self.reads_id() else None
         if built is None:
             return None
 
@@ -126,6 +126,11 @@ class ReadPlan:
                 return built(rows, connection)
 
         return build
+
+    def reads_id(self) -> bool:
+        """Whether the output rows carry the record's own id as `id` (as the `values()` dicts do)."""
+        get = dict(self.columns).get("id")
+        return getattr(get, "lookup", None) == "id" and getattr(get, "fmt", None) in (int, _identity)
 
     def fill(self, out: list[Row], ids: Sequence[Any] | None = None) -> list[Row]:
         """The page columns of output rows (one query each for the page), by the rows' ids."""
@@ -392,12 +397,9 @@ def _fused_builder(
     (`f3(c5_0(row[5], e5, connection))`); the same values as `_row_builder` over the statement's
     `values()` dicts, one dict per row fewer (nested records and ReadColumns inlined too). Where a
     getter of another kind needs the row's whole `values()` dict, that dict is built first and
-    every column read from it. None where the output has no plain `id` (the paginator and the page
-    columns read it) or a column's lookup is not fetched."""
+    every column read from it. None where a column's lookup is not fetched."""
     position = {name: index for index, name in enumerate(names)}
-    if getattr(dict(columns).get("id"), "lookup", None) != "id" or not set(_lookups(columns)) <= set(
-        position
-    ):
+    if not set(_lookups(columns)) <= set(position):
         return None
     namespace: dict[str, Any] = {}
     chains = {index: (chain, expression) for index, chain, expression in converters}

@@ -129,12 +129,17 @@ class ScopedViewSetMixin:
         def base() -> models.QuerySet:
             return self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
 
-        # The page is read as the output rows themselves (the plan is the page's RowShape).
-        queryset = PageQuery(self.shape_key(), base, plan.values, shape=plan)
+        # The page is read as the output rows themselves (the plan is the page's RowShape) where they
+        # carry the record's id, which the paginator's positions and the page columns read; else as
+        # `values()` dicts, shaped after paging.
+        shaped = plan.reads_id()
+        queryset = PageQuery(self.shape_key(), base, plan.values, shape=plan if shaped else None)
         page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]
+        rows = list(queryset) if page is None else page
+        rows = plan.fill(rows) if shaped else plan.rows(rows)
         if page is None:
-            return Response(plan.fill(list(queryset)))
-        return self.get_paginated_response(plan.fill(page))  # type: ignore[attr-defined]
+            return Response(rows)
+        return self.get_paginated_response(rows)  # type: ignore[attr-defined]
 
     def _detail_rows(self, build: Callable[[Any], models.QuerySet], tag: str) -> list[dict[str, Any]]:
         """The rows of `build(<the URL's lookup value>)` (a values queryset of at most two rows),
