@@ -201,3 +201,18 @@ def test_on_postgresql_each_scope_is_its_own_prepared_statement(api, clerk, outs
         page = [sql for sql in _prepared_reads(cursor) if "beneficiaries_beneficiary" in sql]
     assert len(page) == 2
     assert len({sql.split("*/", 1)[1] for sql in page}) == 1  # the same SQL, two shapes' names
+
+
+def test_a_page_that_joins_reads_its_ids_first_and_one_of_its_own_columns_does_not(api, clerk, people):
+    """A joining page (people: their region's code, their groups) chooses its ids before it joins, so
+    a county's page does not join the whole county; the change log's page, its own columns only, is
+    one plain query. Both answer the newest first, as the ORM does."""
+    client = api(clerk)
+    people_ids = _ids(client.get(f"{URL}?page_size=2"))
+    entries = _ids(client.get("/api/v1/audit/changes/?page_size=2"))
+    compiled = {
+        key[0][0].__name__: statement.sql for key, statement in statements._items.items() if statement
+    }
+    assert "IN (SELECT" in compiled["BeneficiaryViewSet"] and "JOIN" in compiled["BeneficiaryViewSet"]
+    assert "IN (SELECT" not in compiled["ChangeEntryViewSet"] and "JOIN" not in compiled["ChangeEntryViewSet"]
+    assert people_ids == sorted(people_ids, reverse=True) and entries == sorted(entries, reverse=True)
